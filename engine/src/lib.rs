@@ -1,0 +1,39 @@
+//! nib's engine: on-device text prediction for keyboards.
+//!
+//! An [`Engine`] is built once from language packs (see [`pack`]) and shared;
+//! each text field gets a [`Session`] that follows the text before the cursor
+//! and answers with [`Suggestion`]s: completions of the word being typed, or
+//! predictions of the next word.
+//!
+//! ```no_run
+//! use nib_engine::Engine;
+//!
+//! let engine = Engine::builder().pack_dir(".cache/packs", ["en"]).build()?;
+//! let mut session = engine.session("en")?;
+//! session.type_text("I would like to th");
+//! for suggestion in session.suggestions(3) {
+//!     println!("{} ({:.2})", suggestion.text, suggestion.score);
+//! }
+//! # Ok::<(), nib_engine::Error>(())
+//! ```
+//!
+//! Words are stored in their proper case with accents; lookups go through a
+//! folded key (see [`fold`]) so that "cafe" finds "café" and "dont" finds
+//! "don't".
+#![deny(missing_docs)]
+
+mod engine;
+mod error;
+pub mod layout;
+pub mod pack;
+mod session;
+mod suggest;
+mod text;
+
+pub use engine::{Config, Engine, EngineBuilder, available_in};
+pub use error::{Error, Result};
+pub use session::Session;
+pub use suggest::{MAX_WORD_CHARS, Suggestion, SuggestionKind};
+pub use text::case::{TypedCase, apply_case, capitalise};
+pub use text::context::{ContextInfo, analyse as analyse_context};
+pub use text::fold::{fold, folded_starts_with};

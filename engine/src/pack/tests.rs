@@ -1,0 +1,143 @@
+use super::*;
+use crate::layout::{Key, KeyKind};
+use proptest::prelude::*;
+
+pub(crate) fn sample_layout() -> Layout {
+    let keys = "qwertyuiop"
+        .chars()
+        .enumerate()
+        .map(|(i, c)| Key {
+            kind: KeyKind::Letter,
+            output: c.to_string(),
+            x: i as f32 + 0.5,
+            y: 0.5,
+            width: 1.0,
+            height: 1.0,
+            alternates: vec![],
+        })
+        .collect();
+    Layout {
+        name: "test".into(),
+        language: "en".into(),
+        width: 10.0,
+        height: 1.0,
+        keys,
+    }
+}
+
+pub(crate) fn sample_manifest() -> Manifest {
+    Manifest {
+        language: "en".into(),
+        name: "English".into(),
+        pack_version: "test".into(),
+        words: 0,
+        offensive_words: 0,
+        pairs: 0,
+        casing: "as given".into(),
+        sources: vec![],
+    }
+}
+
+fn spec(words: &[(&str, u16, bool)], pairs: Vec<(u32, u32, u32)>) -> PackSpec {
+    PackSpec {
+        manifest: sample_manifest(),
+        layout: sample_layout(),
+        words: words
+            .iter()
+            .map(|&(s, cost, offensive)| WordSpec {
+                surface: s.into(),
+                cost,
+                offensive,
+            })
+            .collect(),
+        pairs,
+    }
+}
+
+fn load(spec: &PackSpec) -> LanguagePack {
+    LanguagePack::from_bytes(Path::new("mem.nibpack"), encode(spec)).unwrap()
+}
+
+#[test]
+fn stores_words_pairs_and_manifest() {
+    let pack = load(&spec(
+        &[
+            ("the", 100, false),
+            ("Paris", 400, false),
+            ("café", 450, false),
+            ("cafe", 600, false),
+        ],
+        vec![(0, 1, 5), (0, 2, 7)],
+    ));
+    assert_eq!(pack.word_count(), 4);
+    assert_eq!(pack.manifest().words, 4);
+    assert_eq!(pack.manifest().pairs, 2);
+    let cafe: Vec<_> = pack.exact("cafe").map(|w| w.surface).collect();
+    assert_eq!(cafe, ["café", "cafe"], "cheaper first within a key");
+    let the = pack.lookup("The").unwrap();
+    let (total, followers) = pack.followers(the).unwrap();
+    assert_eq!(total, 12);
+    let followers: Vec<_> = followers
+        .map(|(id, n)| (pack.word(id).unwrap().surface, n))
+        .collect();
+    assert_eq!(followers, [("café", 7), ("Paris", 5)]);
+    assert!(pack.followers(pack.lookup("paris").unwrap()).is_none());
+}
+
+#[test]
+fn heavy_prefixes_get_top_lists_without_offensive_words() {
+    let words: Vec<(String, u16, bool)> = (0..400)
+        .map(|i| (format!("a{i:03}"), (1000 - i) as u16, i == 399))
+        .collect();
+    let refs: Vec<(&str, u16, bool)> = words.iter().map(|(s, c, o)| (s.as_str(), *c, *o)).collect();
+    let pack = load(&spec(&refs, vec![]));
+    let top: Vec<_> = pack.top_words("a").unwrap().map(|w| w.surface).collect();
+    assert_eq!(top.len(), TOP_PER_PREFIX);
+    assert_eq!(top[0], "a398", "the offensive a399 is left out");
+    assert!(pack.top_words("a39").is_none(), "ten words is not heavy");
+    let mut seen = vec![];
+    assert!(!pack.for_each_with_prefix("a39", 100, |w| seen.push(w.surface.to_owned())));
+    assert_eq!(seen.len(), 10);
+    assert!(
+        pack.for_each_with_prefix("a", 5, |_| {}),
+        "stops at the limit"
+    );
+}
+
+#[test]
+fn corrupt_packs_are_typed_errors() {
+    let bytes = encode(&spec(&[("word", 100, false)], vec![]));
+    let path = Path::new("x.nibpack");
+    for cut in [0, 7, 31, bytes.len() / 2, bytes.len() - 1] {
+        let err = LanguagePack::from_bytes(path, bytes[..cut].to_vec()).unwrap_err();
+        assert!(err.to_string().contains("x.nibpack"), "{err}");
+    }
+    let mut flipped = bytes.clone();
+    let at = flipped.len() - 3;
+    flipped[at] ^= 0x40;
+    assert!(LanguagePack::from_bytes(path, flipped).is_err());
+}
+
+proptest! {
+    #[test]
+    fn encode_decode_round_trip(
+        words in proptest::collection::btree_map("[a-zé']{1,8}", (0u16..900, any::<bool>()), 1..60),
+        pair_seed in proptest::collection::vec((0u32..60, 0u32..60, 1u32..50), 0..40),
+    ) {
+        let words: Vec<(String, u16, bool)> =
+            words.into_iter().map(|(s, (c, o))| (s, c, o)).collect();
+        let refs: Vec<(&str, u16, bool)> = words.iter().map(|(s, c, o)| (s.as_str(), *c, *o)).collect();
+        let n = refs.len() as u32;
+        let pairs: Vec<_> = pair_seed.into_iter().filter(|p| p.0 < n && p.1 < n).collect();
+        let spec = spec(&refs, pairs);
+        let pack = load(&spec);
+        let keyed: Vec<_> = words.iter().filter(|(s, _, _)| !fold(s).is_empty()).collect();
+        prop_assert_eq!(pack.word_count() as usize, keyed.len());
+        for (surface, cost, offensive) in keyed {
+            let found = pack.exact(&fold(surface)).find(|w| w.surface == surface);
+            let found = found.expect("every word is stored under its folded key");
+            prop_assert_eq!(found.cost, *cost);
+            prop_assert_eq!(found.offensive, *offensive);
+        }
+    }
+}

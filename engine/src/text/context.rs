@@ -1,0 +1,106 @@
+//! Reading the text before the cursor: the previous word and whether the
+//! next word starts a sentence.
+
+/// Characters that end a sentence.
+fn ends_sentence(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | '…' | '¿' | '¡' | '\n')
+}
+
+/// Whether `c` belongs inside a word (letters, marks, apostrophes, hyphens).
+pub fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || crate::text::fold::is_apostrophe(c) || c == '-' || is_mark(c)
+}
+
+fn is_mark(c: char) -> bool {
+    unicode_normalization::char::is_combining_mark(c)
+}
+
+/// What the engine needs to know about the text before the current word.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContextInfo<'a> {
+    /// The word right before the current one, if the sentence has one.
+    pub previous_word: Option<&'a str>,
+    /// Whether the current word is the first of a sentence.
+    pub sentence_start: bool,
+}
+
+/// Analyses `context`, the text before the current word.
+pub fn analyse(context: &str) -> ContextInfo<'_> {
+    let trimmed = context.trim_end_matches(|c: char| c.is_whitespace() && c != '\n');
+    let Some(last) = trimmed.chars().next_back() else {
+        return ContextInfo {
+            previous_word: None,
+            sentence_start: true,
+        };
+    };
+    if ends_sentence(last) {
+        return ContextInfo {
+            previous_word: None,
+            sentence_start: true,
+        };
+    }
+    if !is_word_char(last) {
+        return ContextInfo {
+            previous_word: None,
+            sentence_start: false,
+        };
+    }
+    let start = trimmed
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| is_word_char(c))
+        .last()
+        .map_or(0, |(i, _)| i);
+    let word = &trimmed[start..];
+    let previous_word = word.chars().any(char::is_alphabetic).then_some(word);
+    ContextInfo {
+        previous_word,
+        sentence_start: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_previous_word_and_sentence_start() {
+        assert_eq!(
+            analyse(""),
+            ContextInfo {
+                previous_word: None,
+                sentence_start: true
+            }
+        );
+        assert_eq!(
+            analyse("Hello. "),
+            ContextInfo {
+                previous_word: None,
+                sentence_start: true
+            }
+        );
+        assert_eq!(
+            analyse("I would like to "),
+            ContextInfo {
+                previous_word: Some("to"),
+                sentence_start: false
+            }
+        );
+        assert_eq!(
+            analyse("say, "),
+            ContextInfo {
+                previous_word: None,
+                sentence_start: false
+            }
+        );
+        assert_eq!(
+            analyse("l'été "),
+            ContextInfo {
+                previous_word: Some("l'été"),
+                sentence_start: false
+            }
+        );
+        assert_eq!(analyse("line\n").sentence_start, true);
+        assert_eq!(analyse("in 1999 ").previous_word, None);
+    }
+}
