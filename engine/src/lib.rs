@@ -24,6 +24,7 @@
 
 mod engine;
 mod error;
+pub mod eval;
 pub mod layout;
 pub mod pack;
 mod session;

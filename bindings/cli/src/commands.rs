@@ -1,0 +1,284 @@
+//! The subcommands.
+
+use std::error::Error;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use nib_engine::Engine;
+use nib_engine::eval::{KsrReport, keystroke_savings};
+use nib_languages::{BuildInputs, RECIPES};
+use serde_json::json;
+
+type Result<T = ()> = std::result::Result<T, Box<dyn Error>>;
+
+/// The repository root this binary was built from.
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `.cache/packs` in the repository.
+pub fn default_pack_dir() -> PathBuf {
+    repository().join(".cache/packs")
+}
+
+fn engine(packs: &Path, language: &str) -> Result<Engine> {
+    Ok(Engine::builder().pack_dir(packs, [language]).build()?)
+}
+
+/// Arguments of `nib suggest`.
+#[derive(Debug, Args)]
+pub struct SuggestArgs {
+    /// Language tag.
+    #[arg(long, default_value = "en")]
+    lang: String,
+    /// Text before the current word.
+    #[arg(long, default_value = "")]
+    context: String,
+    /// Letters of the current word typed so far.
+    #[arg(long, default_value = "")]
+    word: String,
+    /// Number of suggestions.
+    #[arg(short, default_value_t = 3)]
+    k: usize,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Read JSON Lines requests from stdin (see bindings/cli/BATCH.md).
+    #[arg(long)]
+    batch: bool,
+}
+
+pub fn suggest(packs: &Path, args: SuggestArgs) -> Result {
+    let engine = engine(packs, &args.lang)?;
+    if args.batch {
+        let stdin = std::io::stdin().lock();
+        let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        return Ok(crate::batch::run(
+            &engine, &args.lang, args.k, stdin, stdout,
+        )?);
+    }
+    let suggestions = engine.suggest(&args.lang, &args.context, &args.word, args.k)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let list: Vec<_> = suggestions
+            .iter()
+            .map(|s| json!({"text": s.text, "kind": s.kind.as_str(), "score": s.score}))
+            .collect();
+        writeln!(out, "{}", json!({ "suggestions": list }))?;
+    } else {
+        for s in &suggestions {
+            writeln!(out, "{}\t{}\t{:.3}", s.text, s.kind.as_str(), s.score)?;
+        }
+    }
+    Ok(())
+}
+
+/// Arguments of `nib packs`.
+#[derive(Debug, Args)]
+pub struct PacksArgs {
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn packs(packs: &Path, args: PacksArgs) -> Result {
+    let languages = nib_engine::available_in(packs);
+    if languages.is_empty() {
+        return Err(format!("no packs in {} (run `nib build-packs`)", packs.display()).into());
+    }
+    let mut out = std::io::stdout().lock();
+    let mut listed = Vec::new();
+    for language in &languages {
+        let pack = nib_engine::pack::LanguagePack::open(
+            &packs.join(format!("{language}.{}", nib_engine::pack::PACK_EXTENSION)),
+        )?;
+        let m = pack.manifest();
+        if args.json {
+            listed.push(json!({
+                "language": m.language, "name": m.name, "version": m.pack_version,
+                "format": nib_engine::pack::FORMAT_VERSION, "bytes": pack.size(),
+                "words": m.words, "offensive_words": m.offensive_words, "pairs": m.pairs,
+                "layout": pack.layout().name, "casing": m.casing, "sources": m.sources,
+                "path": pack.path(),
+            }));
+            continue;
+        }
+        writeln!(
+            out,
+            "{} {} v{} (format {}): {:.1} MB, {} words ({} offensive), {} pairs, layout {}",
+            m.language,
+            m.name,
+            m.pack_version,
+            nib_engine::pack::FORMAT_VERSION,
+            pack.size() as f64 / 1e6,
+            m.words,
+            m.offensive_words,
+            m.pairs,
+            pack.layout().name
+        )?;
+        for s in &m.sources {
+            writeln!(
+                out,
+                "    {}:{} {} [{}] {}",
+                s.registry, s.package, s.version, s.license, s.used_for
+            )?;
+        }
+    }
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&listed)?)?;
+    }
+    Ok(())
+}
+
+/// Arguments of `nib build-packs`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Languages to build (default: all).
+    #[arg(long = "lang")]
+    languages: Vec<String>,
+    /// Directory of fetched sources (default: .cache/sources in the repository).
+    #[arg(long)]
+    sources: Option<PathBuf>,
+    /// Threads (default: the number of cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+pub fn build_packs(packs: &Path, args: BuildArgs) -> Result {
+    let mut inputs = BuildInputs::in_repository(&repository());
+    if let Some(sources) = args.sources {
+        inputs.sources = nib_languages::SourceCache::new(sources);
+    }
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let started = std::time::Instant::now();
+    let mut failed = 0;
+    for (language, result) in nib_languages::build_packs(&args.languages, &inputs, packs, threads) {
+        match result {
+            Ok(r) => println!(
+                "{language}: {} words ({} offensive), {} pairs, {:.1} MB in {:.1} s -> {}",
+                r.words,
+                r.offensive_words,
+                r.pairs,
+                r.bytes as f64 / 1e6,
+                r.seconds,
+                r.path.display()
+            ),
+            Err(e) => {
+                failed += 1;
+                eprintln!("{language}: {e}");
+            }
+        }
+    }
+    println!("built in {:.1} s", started.elapsed().as_secs_f64());
+    if failed > 0 {
+        return Err(format!("{failed} pack(s) failed").into());
+    }
+    Ok(())
+}
+
+/// Arguments of `nib ksr`.
+#[derive(Debug, Args)]
+pub struct KsrArgs {
+    /// Language tag.
+    #[arg(long, default_value = "en")]
+    lang: String,
+    /// Number of suggestions shown.
+    #[arg(short, default_value_t = 3)]
+    k: usize,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Text files to type.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+pub fn ksr(packs: &Path, args: KsrArgs) -> Result {
+    let engine = engine(packs, &args.lang)?;
+    let mut total = KsrReport::default();
+    for file in &args.files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        total.add(&keystroke_savings(&engine, &args.lang, &text, args.k)?);
+    }
+    print_ksr(&args.lang, args.k, &total, args.json)
+}
+
+fn print_ksr(language: &str, k: usize, r: &KsrReport, as_json: bool) -> Result {
+    if as_json {
+        println!(
+            "{}",
+            json!({"lang": language, "k": k, "ksr": r.ksr(), "characters": r.characters,
+                   "keystrokes": r.keystrokes, "selections": r.selections, "words": r.words,
+                   "predicted_before_typing": r.predicted_before_typing})
+        );
+    } else {
+        println!(
+            "{language}: KSR {:.1} % (k = {k}): {} characters, {} keys + {} selections, {} words, {} predicted before the first letter",
+            100.0 * r.ksr(),
+            r.characters,
+            r.keystrokes,
+            r.selections,
+            r.words,
+            r.predicted_before_typing
+        );
+    }
+    Ok(())
+}
+
+/// Arguments of `nib demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Languages (default: every installed pack).
+    #[arg(long = "lang")]
+    languages: Vec<String>,
+}
+
+/// Sample texts written for nib's demo, one per language.
+const SAMPLES: &[(&str, &str)] = &[
+    ("en", include_str!("../samples/en.txt")),
+    ("de", include_str!("../samples/de.txt")),
+    ("fr", include_str!("../samples/fr.txt")),
+    ("es", include_str!("../samples/es.txt")),
+    ("it", include_str!("../samples/it.txt")),
+    ("pt", include_str!("../samples/pt.txt")),
+    ("ru", include_str!("../samples/ru.txt")),
+];
+
+pub fn demo(packs: &Path, args: DemoArgs) -> Result {
+    let languages = if args.languages.is_empty() {
+        RECIPES.iter().map(|r| r.language.to_owned()).collect()
+    } else {
+        args.languages
+    };
+    for language in &languages {
+        let engine = engine(packs, language)?;
+        let sample = SAMPLES
+            .iter()
+            .find(|(l, _)| l == language)
+            .map_or("", |(_, t)| t);
+        println!("== {language}");
+        if let Some(first) = sample.lines().find(|l| !l.trim().is_empty()) {
+            let words: Vec<&str> = first.split_whitespace().collect();
+            let cut = words.len() / 2;
+            let context = format!("{} ", words[..cut].join(" "));
+            let next = words.get(cut).copied().unwrap_or("");
+            let typed: String = next.chars().take(2).collect();
+            for word in ["", typed.as_str()] {
+                let shown: Vec<String> = engine
+                    .suggest(language, &context, word, 3)?
+                    .into_iter()
+                    .map(|s| s.text)
+                    .collect();
+                println!("  {context:?} + {word:?} -> {}", shown.join(" | "));
+            }
+        }
+        let report = keystroke_savings(&engine, language, sample, 3)?;
+        print!("  sample text ");
+        print_ksr(language, 3, &report, false)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! `nib`: suggestions, a batch interface for evaluation scripts, pack
+//! management and keystroke-savings evaluation from the command line.
+
+mod batch;
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// nib: on-device text prediction, from the command line.
+#[derive(Debug, Parser)]
+#[command(name = "nib", version, about)]
+struct Cli {
+    /// Directory of language packs (default: $NIB_PACKS, else .cache/packs in the repository).
+    #[arg(long, global = true, env = "NIB_PACKS")]
+    packs: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Suggest completions of a word, or the next word, after a context.
+    Suggest(commands::SuggestArgs),
+    /// List the installed packs: versions, sizes, sources.
+    Packs(commands::PacksArgs),
+    /// Build language packs from the fetched sources.
+    BuildPacks(commands::BuildArgs),
+    /// Keystroke savings rate over a text file.
+    Ksr(commands::KsrArgs),
+    /// The quick-start demo: suggestions for sample sentences and the KSR of
+    /// the bundled sample texts.
+    Demo(commands::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let packs = cli.packs.unwrap_or_else(commands::default_pack_dir);
+    let result = match cli.command {
+        Command::Suggest(args) => commands::suggest(&packs, args),
+        Command::Packs(args) => commands::packs(&packs, args),
+        Command::BuildPacks(args) => commands::build_packs(&packs, args),
+        Command::Ksr(args) => commands::ksr(&packs, args),
+        Command::Demo(args) => commands::demo(&packs, args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("nib: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Keystroke savings rate (KSR), as the evaluation protocol defines it.
+//!
+//! Each word of a text is typed letter by letter. Before the first letter
+//! and after each one, if the intended word (exactly, case included) is among
+//! the top `k` suggestions it is selected at the cost of one keystroke and
+//! committed with its trailing space. Punctuation and tokens with digits are
+//! typed key by key; a space after a selected word is free unless punctuation
+//! follows. `KSR = 1 − (keys typed + selections) / characters`, spaces
+//! included.
+
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::text::context::is_word_char;
+
+/// Text before the current word handed to the engine, in bytes.
+const CONTEXT_BYTES: usize = 200;
+
+/// The outcome of typing a text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KsrReport {
+    /// Characters of the text, one space after each token included.
+    pub characters: u64,
+    /// Keys typed, selections excluded.
+    pub keystrokes: u64,
+    /// Suggestions selected.
+    pub selections: u64,
+    /// Words typed with prediction.
+    pub words: u64,
+    /// Words selected before their first letter (next-word predictions).
+    pub predicted_before_typing: u64,
+}
+
+impl KsrReport {
+    /// The keystroke savings rate.
+    pub fn ksr(&self) -> f64 {
+        if self.characters == 0 {
+            return 0.0;
+        }
+        1.0 - (self.keystrokes + self.selections) as f64 / self.characters as f64
+    }
+
+    /// Adds another report.
+    pub fn add(&mut self, other: &KsrReport) {
+        self.characters += other.characters;
+        self.keystrokes += other.keystrokes;
+        self.selections += other.selections;
+        self.words += other.words;
+        self.predicted_before_typing += other.predicted_before_typing;
+    }
+}
+
+/// Types `text` through `engine` in `language` with `k` suggestions shown.
+pub fn keystroke_savings(
+    engine: &Engine,
+    language: &str,
+    text: &str,
+    k: usize,
+) -> Result<KsrReport> {
+    engine.pack(language)?;
+    let mut report = KsrReport::default();
+    let mut context = String::new();
+    for token in text.split_whitespace() {
+        let word_start = token.find(is_word_char).unwrap_or(token.len());
+        let word_end = token.rfind(is_word_char).map_or(word_start, |i| {
+            i + token[i..].chars().next().map_or(0, char::len_utf8)
+        });
+        let (lead, word, trail) = (
+            &token[..word_start],
+            &token[word_start..word_end],
+            &token[word_end..],
+        );
+        let chars = |s: &str| s.chars().count() as u64;
+        report.characters += chars(token) + 1;
+        report.keystrokes += chars(lead);
+        context.push_str(lead);
+
+        let predictable = !word.is_empty() && word.chars().all(|c| !c.is_numeric());
+        let mut selected = false;
+        if predictable {
+            report.words += 1;
+            let before = trim_to(&context, CONTEXT_BYTES);
+            for (typed, end) in prefixes(word) {
+                let suggestions = engine.suggest(language, before, &word[..end], k)?;
+                if suggestions.iter().any(|s| s.text == word) {
+                    report.selections += 1;
+                    report.keystrokes += typed;
+                    report.predicted_before_typing += u64::from(typed == 0);
+                    selected = true;
+                    break;
+                }
+            }
+        }
+        if !selected {
+            report.keystrokes += chars(word);
+        }
+        report.keystrokes += chars(trail);
+        if !(selected && trail.is_empty()) {
+            report.keystrokes += 1;
+        }
+        context.push_str(word);
+        context.push_str(trail);
+        context.push(' ');
+        if context.len() > 4 * CONTEXT_BYTES {
+            context = trim_to(&context, CONTEXT_BYTES).to_owned();
+        }
+    }
+    Ok(report)
+}
+
+/// `(characters typed, byte end)` for every prefix of `word`, empty first.
+fn prefixes(word: &str) -> impl Iterator<Item = (u64, usize)> + '_ {
+    std::iter::once((0, 0)).chain(
+        word.char_indices()
+            .enumerate()
+            .map(|(n, (i, c))| (n as u64 + 1, i + c.len_utf8())),
+    )
+}
+
+fn trim_to(text: &str, limit: usize) -> &str {
+    let mut start = text.len().saturating_sub(limit);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_cover_every_length() {
+        let all: Vec<_> = prefixes("héllo").collect();
+        assert_eq!(all, [(0, 0), (1, 1), (2, 3), (3, 4), (4, 5), (5, 6)]);
+    }
+
+    #[test]
+    fn ksr_of_nothing_is_zero() {
+        assert_eq!(KsrReport::default().ksr(), 0.0);
+        let r = KsrReport {
+            characters: 10,
+            keystrokes: 4,
+            selections: 1,
+            ..Default::default()
+        };
+        assert!((r.ksr() - 0.5).abs() < 1e-9);
+    }
+}
