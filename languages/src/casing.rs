@@ -81,9 +81,10 @@ impl CaseForms {
 }
 
 /// Lower case with ß spelled "ss", as frequency lists built with Python's
-/// `str.casefold` spell it ("strasse" for "Straße").
+/// `str.casefold` spell it ("strasse" for "Straße"), and ё as е, as most
+/// Russian text is written ("пойдем" for "пойдём").
 fn case_fold(word: &str) -> String {
-    word.to_lowercase().replace('ß', "ss")
+    word.to_lowercase().replace('ß', "ss").replace('ё', "е")
 }
 
 /// The form of `lower` among the listed `forms` (all of which fold to it):
@@ -121,6 +122,9 @@ mod tests {
         ]);
         assert_eq!(forms.choose("strasse", None, false), "Straße");
         assert_eq!(forms.choose("grosse", None, false), "große");
+        let ru = list(&["пойдём", "Москва"]);
+        assert_eq!(ru.choose("пойдем", None, false), "пойдём");
+        assert_eq!(ru.choose("москва", None, false), "Москва");
         assert_eq!(forms.choose("haus", None, false), "Haus");
         assert_eq!(forms.choose("essen", None, false), "essen");
         assert_eq!(forms.choose("nasa", None, false), "NASA");

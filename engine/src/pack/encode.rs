@@ -185,20 +185,18 @@ fn encode_pairs(spec: &PackSpec, new_id: &[u32]) -> (Vec<u8>, Vec<u8>, u32) {
             *merged.entry(next).or_default() += u64::from(count);
         }
         let total: u64 = merged.values().sum();
+        // Counts are stored in 32 bits; web-scale counts are scaled down
+        // together so that their ratios survive.
+        let scale = total.div_ceil(u64::from(u32::MAX)).max(1);
         let mut followers: Vec<(u32, u64)> = merged.into_iter().collect();
         followers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         followers.truncate(MAX_FOLLOWERS);
         let start = (entries.len() / 8) as u32;
         for &(next, count) in &followers {
             entries.extend_from_slice(&next.to_le_bytes());
-            entries.extend_from_slice(&(count.min(u32::MAX as u64) as u32).to_le_bytes());
+            entries.extend_from_slice(&((count / scale).max(1) as u32).to_le_bytes());
         }
-        for value in [
-            prev,
-            start,
-            followers.len() as u32,
-            total.min(u32::MAX as u64) as u32,
-        ] {
+        for value in [prev, start, followers.len() as u32, (total / scale) as u32] {
             index.extend_from_slice(&value.to_le_bytes());
         }
         kept += followers.len() as u32;

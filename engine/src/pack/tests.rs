@@ -85,6 +85,24 @@ fn stores_words_pairs_and_manifest() {
 }
 
 #[test]
+fn huge_pair_counts_keep_their_ratios() {
+    let big = 3_000_000_000;
+    let pack = load(&spec(
+        &[
+            ("to", 100, false),
+            ("the", 100, false),
+            ("thank", 300, false),
+        ],
+        vec![(0, 1, big), (0, 1, big), (0, 2, big / 10)],
+    ));
+    let (total, followers) = pack.followers(pack.lookup("to").unwrap()).unwrap();
+    let counts: Vec<u32> = followers.map(|(_, n)| n).collect();
+    let ratio = f64::from(counts[0]) / f64::from(total);
+    assert!((ratio - 20.0 / 21.0).abs() < 1e-3, "{counts:?} of {total}");
+    assert!((f64::from(counts[1]) / f64::from(total) - 1.0 / 21.0).abs() < 1e-3);
+}
+
+#[test]
 fn heavy_prefixes_get_top_lists_without_offensive_words() {
     let words: Vec<(String, u16, bool)> = (0..400)
         .map(|i| (format!("a{i:03}"), (1000 - i) as u16, i == 399))

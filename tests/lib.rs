@@ -1,0 +1,79 @@
+//! Shared fixtures of nib's integration tests and benchmarks: where the built
+//! packs are, and the behaviour cases stored as data.
+#![deny(missing_docs)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use nib_engine::Engine;
+use serde::Deserialize;
+
+/// The pack directory: `$NIB_PACKS`, else `.cache/packs` in the repository.
+pub fn pack_dir() -> PathBuf {
+    std::env::var_os("NIB_PACKS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/packs"))
+}
+
+/// The languages nib ships.
+pub const LANGUAGES: [&str; 7] = ["en", "de", "fr", "es", "it", "pt", "ru"];
+
+/// An engine with every shipped pack, loaded once per test binary. Panics
+/// with instructions when the packs have not been built, which is a set-up
+/// error, not a test failure.
+pub fn engine() -> Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE
+        .get_or_init(
+            || match Engine::builder().pack_dir(pack_dir(), LANGUAGES).build() {
+                Ok(engine) => engine,
+                Err(e) => panic!("{e}\nbuild the packs first: bash .ci/setup (or nib build-packs)"),
+            },
+        )
+        .clone()
+}
+
+/// One behaviour case of completion.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompletionCase {
+    /// What the case shows.
+    pub name: String,
+    /// Language tag.
+    pub lang: String,
+    /// Text before the current word.
+    #[serde(default)]
+    pub context: String,
+    /// Letters typed.
+    pub word: String,
+    /// Suggestions requested.
+    #[serde(default = "three")]
+    pub k: usize,
+    /// Must be among the suggestions.
+    #[serde(default)]
+    pub expect: Vec<String>,
+    /// Must be the first suggestion.
+    #[serde(default)]
+    pub first: Option<String>,
+    /// Must not be among the suggestions.
+    #[serde(default)]
+    pub absent: Vec<String>,
+}
+
+fn three() -> usize {
+    3
+}
+
+#[derive(Debug, Deserialize)]
+struct CaseFile {
+    case: Vec<CompletionCase>,
+}
+
+/// The completion cases in `tests/cases/completion.toml`.
+pub fn completion_cases() -> Vec<CompletionCase> {
+    let text = include_str!("cases/completion.toml");
+    match toml::from_str::<CaseFile>(text) {
+        Ok(file) => file.case,
+        Err(e) => panic!("tests/cases/completion.toml: {e}"),
+    }
+}
