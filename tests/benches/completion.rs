@@ -1,4 +1,5 @@
 //! Completion latency per keystroke: every prefix of every word of a sample
+#![allow(missing_docs)] // criterion_group! generates undocumented functions
 //! text, with the text before it as context, one call per iteration.
 
 use std::hint::black_box;

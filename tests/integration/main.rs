@@ -1,4 +1,5 @@
 //! nib's cross-crate integration tests, run against the built packs.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 // Completion behaviour cases from tests/cases/completion.toml.
 mod cases;

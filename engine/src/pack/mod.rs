@@ -189,7 +189,7 @@ impl LanguagePack {
         let pair_index = section(tags::PAIR_INDEX)?;
         let pair_entries = section(tags::PAIR_ENTRIES)?;
 
-        if words.len() % WORD_RECORD != 0 || words.is_empty() {
+        if !words.len().is_multiple_of(WORD_RECORD) || words.is_empty() {
             return Err(Error::corrupt(path, "word table has a partial record"));
         }
         let word_count = (words.len() / WORD_RECORD - 1) as u32;
@@ -215,7 +215,7 @@ impl LanguagePack {
             ));
         }
         let check_ids = |name: &str, range: &Range<usize>, stride: usize, at: usize| {
-            if range.len() % stride != 0 {
+            if !range.len().is_multiple_of(stride) {
                 return Err(Error::corrupt(path, format!("{name} has a partial record")));
             }
             let ok = bytes[range.clone()]

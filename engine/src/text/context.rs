@@ -100,7 +100,7 @@ mod tests {
                 sentence_start: false
             }
         );
-        assert_eq!(analyse("line\n").sentence_start, true);
+        assert!(analyse("line\n").sentence_start);
         assert_eq!(analyse("in 1999 ").previous_word, None);
     }
 }
