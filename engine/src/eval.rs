@@ -8,6 +8,8 @@
 //! follows. `KSR = 1 − (keys typed + selections) / characters`, spaces
 //! included.
 
+use std::time::{Duration, Instant};
+
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::text::context::is_word_char;
@@ -56,6 +58,18 @@ pub fn keystroke_savings(
     text: &str,
     k: usize,
 ) -> Result<KsrReport> {
+    keystroke_savings_timed(engine, language, text, k, |_| {})
+}
+
+/// [`keystroke_savings`], calling `observe` with the time each suggestion
+/// request took.
+pub fn keystroke_savings_timed(
+    engine: &Engine,
+    language: &str,
+    text: &str,
+    k: usize,
+    mut observe: impl FnMut(Duration),
+) -> Result<KsrReport> {
     engine.pack(language)?;
     let mut report = KsrReport::default();
     let mut context = String::new();
@@ -80,7 +94,9 @@ pub fn keystroke_savings(
             report.words += 1;
             let before = trim_to(&context, CONTEXT_BYTES);
             for (typed, end) in prefixes(word) {
+                let started = Instant::now();
                 let suggestions = engine.suggest(language, before, &word[..end], k)?;
+                observe(started.elapsed());
                 if suggestions.iter().any(|s| s.text == word) {
                     report.selections += 1;
                     report.keystrokes += typed;

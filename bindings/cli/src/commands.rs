@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use nib_engine::Engine;
-use nib_engine::eval::{KsrReport, keystroke_savings};
+use nib_engine::eval::{KsrReport, keystroke_savings, keystroke_savings_timed};
 use nib_languages::{BuildInputs, RECIPES};
 use serde_json::json;
 
@@ -199,33 +199,55 @@ pub struct KsrArgs {
 pub fn ksr(packs: &Path, args: KsrArgs) -> Result {
     let engine = engine(packs, &args.lang)?;
     let mut total = KsrReport::default();
+    // Nanoseconds per suggestion request, 1 ns to 10 s, 3 significant digits.
+    let mut latency = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3)?;
     for file in &args.files {
         let text = std::fs::read_to_string(file)
             .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-        total.add(&keystroke_savings(&engine, &args.lang, &text, args.k)?);
+        let report = keystroke_savings_timed(&engine, &args.lang, &text, args.k, |d| {
+            latency.saturating_record(d.as_nanos().min(u128::from(u64::MAX)) as u64);
+        })?;
+        total.add(&report);
     }
-    print_ksr(&args.lang, args.k, &total, args.json)
+    let micros = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
+    if args.json {
+        let mut report = ksr_json(&args.lang, args.k, &total);
+        report["latency"] = json!({
+            "requests": latency.len(), "p50_us": micros(0.5), "p95_us": micros(0.95),
+            "p99_us": micros(0.99), "max_us": latency.max() as f64 / 1000.0,
+        });
+        println!("{report}");
+        return Ok(());
+    }
+    print_ksr(&args.lang, args.k, &total)?;
+    println!(
+        "{}: {} suggestion requests, latency p50 {:.1} µs, p95 {:.1} µs, p99 {:.1} µs, max {:.1} µs",
+        args.lang,
+        latency.len(),
+        micros(0.5),
+        micros(0.95),
+        micros(0.99),
+        latency.max() as f64 / 1000.0
+    );
+    Ok(())
 }
 
-fn print_ksr(language: &str, k: usize, r: &KsrReport, as_json: bool) -> Result {
-    if as_json {
-        println!(
-            "{}",
-            json!({"lang": language, "k": k, "ksr": r.ksr(), "characters": r.characters,
-                   "keystrokes": r.keystrokes, "selections": r.selections, "words": r.words,
-                   "predicted_before_typing": r.predicted_before_typing})
-        );
-    } else {
-        println!(
-            "{language}: KSR {:.1} % (k = {k}): {} characters, {} keys + {} selections, {} words, {} predicted before the first letter",
-            100.0 * r.ksr(),
-            r.characters,
-            r.keystrokes,
-            r.selections,
-            r.words,
-            r.predicted_before_typing
-        );
-    }
+fn ksr_json(language: &str, k: usize, r: &KsrReport) -> serde_json::Value {
+    json!({"lang": language, "k": k, "ksr": r.ksr(), "characters": r.characters,
+           "keystrokes": r.keystrokes, "selections": r.selections, "words": r.words,
+           "predicted_before_typing": r.predicted_before_typing})
+}
+
+fn print_ksr(language: &str, k: usize, r: &KsrReport) -> Result {
+    println!(
+        "{language}: KSR {:.1} % (k = {k}): {} characters, {} keys + {} selections, {} words, {} predicted before the first letter",
+        100.0 * r.ksr(),
+        r.characters,
+        r.keystrokes,
+        r.selections,
+        r.words,
+        r.predicted_before_typing
+    );
     Ok(())
 }
 
@@ -278,7 +300,7 @@ pub fn demo(packs: &Path, args: DemoArgs) -> Result {
         }
         let report = keystroke_savings(&engine, language, sample, 3)?;
         print!("  sample text ");
-        print_ksr(language, 3, &report, false)?;
+        print_ksr(language, 3, &report)?;
     }
     Ok(())
 }
