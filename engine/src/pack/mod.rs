@@ -143,6 +143,48 @@ pub struct LanguagePack {
     container: Container,
 }
 
+/// Visits every node of an fst once, reading each transition and final
+/// output.
+///
+/// The fst crate trusts its input and can panic on a crafted automaton whose
+/// checksums were recomputed. Every later lookup only parses nodes this walk
+/// has parsed, so a pack that passes it can be read without a panic; a panic
+/// during the walk itself is caught and reported as corruption. Values need
+/// no check here: ids are bounds-checked where they are used.
+fn check_fst(path: &Path, name: &str, map: &fst::Map<SectionBytes>) -> Result<()> {
+    let fst = map.as_fst();
+    let walk = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let len = fst.as_bytes().len();
+        let mut seen = vec![0u64; len / 64 + 1];
+        let mut stack = vec![fst.root().addr()];
+        while let Some(addr) = stack.pop() {
+            if addr >= len && addr != 0 {
+                return false;
+            }
+            let (word, bit) = (addr / 64, 1u64 << (addr % 64));
+            if seen[word] & bit != 0 {
+                continue;
+            }
+            seen[word] |= bit;
+            let node = fst.node(addr);
+            let _ = node.final_output();
+            stack.extend(node.transitions().map(|t| t.addr));
+        }
+        true
+    }));
+    match walk {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Error::corrupt(
+            path,
+            format!("{name} points outside itself"),
+        )),
+        Err(_) => Err(Error::corrupt(
+            path,
+            format!("{name} is not a valid automaton"),
+        )),
+    }
+}
+
 impl LanguagePack {
     /// Memory-maps and validates the pack at `path`.
     pub fn open(path: &Path) -> Result<Self> {
@@ -236,6 +278,8 @@ impl LanguagePack {
         if lexicon.len() > word_count as usize {
             return Err(Error::corrupt(path, "more lexicon keys than words"));
         }
+        check_fst(path, "LEXF", &lexicon)?;
+        check_fst(path, "PREF", &prefixes)?;
 
         Ok(Self {
             path: path.to_path_buf(),

@@ -159,3 +159,68 @@ proptest! {
         }
     }
 }
+
+fn sample_spec() -> PackSpec {
+    let mut words: Vec<(String, u16, bool)> = (0..300)
+        .map(|i| (format!("w{i:03}"), (100 + i) as u16, i % 50 == 0))
+        .collect();
+    words.extend(
+        [
+            ("the", 50, false),
+            ("café", 60, false),
+            ("Paris", 70, false),
+        ]
+        .map(|(s, c, o)| (s.to_string(), c, o)),
+    );
+    let refs: Vec<(&str, u16, bool)> = words.iter().map(|(s, c, o)| (s.as_str(), *c, *o)).collect();
+    spec(&refs, (0..100).map(|i| (300, i, 100 - i)).collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// A pack whose sections were damaged and whose checksums were then
+    /// recomputed, as an attacker or a buggy builder could write it, loads
+    /// with a typed error or answers every read without panicking.
+    #[test]
+    fn crafted_packs_never_panic(
+        section in 0usize..9,
+        at in any::<proptest::sample::Index>(),
+        garbage in proptest::collection::vec(any::<u8>(), 1..24),
+        cut in proptest::option::of(any::<proptest::sample::Index>()),
+    ) {
+        let good = encode(&sample_spec());
+        let path = Path::new("crafted.nibpack");
+        let container = Container::parse(path, &good).unwrap();
+        let mut writer = ContainerWriter::new();
+        for (i, (tag, _)) in container.sections().enumerate() {
+            let mut data = good[container.get(tag).unwrap()].to_vec();
+            if i == section && !data.is_empty() {
+                let start = at.index(data.len());
+                for (j, b) in garbage.iter().enumerate() {
+                    if let Some(slot) = data.get_mut(start + j) {
+                        *slot = *b;
+                    }
+                }
+                if let Some(cut) = &cut {
+                    data.truncate(cut.index(data.len()));
+                }
+            }
+            writer.section(tag, data);
+        }
+        if let Ok(pack) = LanguagePack::from_bytes(path, writer.finish()) {
+            for id in 0..pack.word_count() + 2 {
+                let _ = pack.word(WordId(id));
+                let _ = pack.followers(WordId(id)).map(|(_, f)| f.count());
+            }
+            let _ = pack.lookup("the");
+            let _ = pack.top_words("").map(|t| t.count());
+            let _ = pack.top_words("w").map(|t| t.count());
+            pack.for_each_with_prefix("", 10_000, |_| {});
+            let config = crate::engine::Config::default();
+            for (context, typed) in [("the ", ""), ("", "w0"), ("so ", "caf"), ("", "zz")] {
+                let _ = crate::suggest::suggest(&pack, &config, context, typed, 5);
+            }
+        }
+    }
+}
