@@ -14,7 +14,8 @@ type Result<T = ()> = std::result::Result<T, Box<dyn Error>>;
 
 /// The repository root this binary was built from.
 fn repository() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
 }
 
 /// `.cache/packs` in the repository.
