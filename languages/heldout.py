@@ -45,40 +45,8 @@ MIN_CHARS, MAX_CHARS = 40, 600
 
 # --- download --------------------------------------------------------------
 
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def run(command, cwd=None):
-    result = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed:\n{result.stderr.decode(errors='replace')}")
-
-
-def download(source: dict, downloads: Path) -> Path:
-    target = downloads / source["file"]
-    if target.exists() and sha256(target) == source["sha256"]:
-        return target
-    if source["registry"] != "debian":
-        sys.exit(f"{source['name']}: unsupported registry {source['registry']!r}")
-    target.unlink(missing_ok=True)
-    print(f"downloading debian:{source['package']}={source['version']}", flush=True)
-    command = ["apt-get", "download", "-q", f"{source['package']}={source['version']}"]
-    if subprocess.run(command, cwd=downloads, capture_output=True).returncode != 0:
-        run(["apt-get", "update", "-qq"])
-        run(command, cwd=downloads)
-    if not target.exists():
-        sys.exit(f"{source['name']}: apt-get did not deliver {target.name}")
-    found = sha256(target)
-    if found != source["sha256"]:
-        sys.exit(f"{source['name']}: checksum mismatch for {target.name}: "
-                 f"expected {source['sha256']}, found {found}")
-    return target
+# The same pinned, checksummed download as the pack sources.
+from fetch import download  # noqa: E402
 
 
 def matches(name: str, pattern: str) -> bool:
