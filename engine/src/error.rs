@@ -79,6 +79,24 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// The ONNX Runtime library is missing, unloadable or of the wrong version.
+    /// The engine carries on without its neural language model.
+    #[error("ONNX Runtime at {path}: {detail}")]
+    Runtime {
+        /// The library that was to be loaded.
+        path: PathBuf,
+        /// What went wrong.
+        detail: String,
+    },
+    /// A language model or tokenizer file is missing, corrupt or does not
+    /// match what the engine expects.
+    #[error("language model {path}: {detail}")]
+    Model {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
     /// The builder was given no pack or an unusable configuration.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -26,6 +26,7 @@ mod engine;
 mod error;
 pub mod eval;
 pub mod layout;
+pub mod lm;
 pub mod pack;
 mod session;
 mod suggest;

@@ -1,0 +1,88 @@
+//! Loading ONNX Runtime.
+//!
+//! The engine links ONNX Runtime dynamically (`ort`'s `load-dynamic`): the
+//! library is a file that the host ships (on desktop, from the PyPI wheel
+//! `onnxruntime==1.31.1`). `ort` panics if used before a library is loaded,
+//! so every model load goes through [`load_runtime`] first, and a missing or
+//! wrong library is a typed error: the engine then ranks with its n-gram
+//! model alone.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use ort::environment::Environment;
+
+use crate::error::{Error, Result};
+
+/// The ONNX Runtime minor version the engine is built for (1.31.x).
+pub const ORT_MINOR_VERSION: u32 = 31;
+
+/// The process-wide runtime: loaded once, from one file.
+static RUNTIME: OnceLock<(PathBuf, Environment)> = OnceLock::new();
+/// Serialises first loads, so two threads cannot load two libraries.
+static LOADING: Mutex<()> = Mutex::new(());
+
+/// Loads ONNX Runtime from `library` (once per process) and returns its
+/// environment. Later calls return the loaded runtime, whatever path they
+/// name.
+pub fn load_runtime(library: &Path) -> Result<&'static Environment> {
+    if let Some((_, env)) = RUNTIME.get() {
+        return Ok(env);
+    }
+    let _guard = LOADING.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, env)) = RUNTIME.get() {
+        return Ok(env);
+    }
+    let fail = |detail: String| Error::Runtime {
+        path: library.to_path_buf(),
+        detail,
+    };
+    if !library.is_file() {
+        return Err(fail("no such file".into()));
+    }
+    let version = library_version(library).map_err(fail)?;
+    let minor = version
+        .split('.')
+        .nth(1)
+        .and_then(|m| m.parse::<u32>().ok());
+    if minor != Some(ORT_MINOR_VERSION) {
+        return Err(fail(format!(
+            "version {version}, this engine needs 1.{ORT_MINOR_VERSION}.x"
+        )));
+    }
+    let builder = ort::init_from(library).map_err(|e| fail(e.to_string()))?;
+    let env = builder
+        .with_name("nib")
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    let (_, env) = RUNTIME.get_or_init(|| (library.to_path_buf(), env));
+    Ok(env)
+}
+
+/// The library the runtime was loaded from, if it was.
+pub fn loaded_runtime() -> Option<&'static Path> {
+    RUNTIME.get().map(|(path, _)| path.as_path())
+}
+
+/// Reads the version of an ONNX Runtime library without making it the
+/// process's runtime, so that a wrong version is refused before `ort` keeps
+/// it.
+fn library_version(library: &Path) -> std::result::Result<String, String> {
+    type GetApiBase = unsafe extern "C" fn() -> *const ort::sys::OrtApiBase;
+    // SAFETY: loading a shared library runs its initialisers; the host names
+    // the ONNX Runtime library it ships, and nothing else is called before
+    // the symbol check below.
+    let lib = unsafe { libloading::Library::new(library) }.map_err(|e| e.to_string())?;
+    // SAFETY: the symbol has this signature in every ONNX Runtime release.
+    let get: libloading::Symbol<'_, GetApiBase> = unsafe { lib.get(b"OrtGetApiBase") }
+        .map_err(|_| "not an ONNX Runtime library (no OrtGetApiBase)".to_string())?;
+    // SAFETY: OrtGetApiBase takes no arguments and returns a static table.
+    let base = unsafe { get() };
+    if base.is_null() {
+        return Err("OrtGetApiBase returned nothing".into());
+    }
+    // SAFETY: `base` is the library's static API table; GetVersionString
+    // returns a static NUL-terminated string.
+    let version = unsafe { std::ffi::CStr::from_ptr(((*base).GetVersionString)()) };
+    Ok(version.to_string_lossy().into_owned())
+}
