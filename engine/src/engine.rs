@@ -3,11 +3,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::lm::NeuralLm;
 use crate::pack::{LanguagePack, PACK_EXTENSION};
 use crate::session::Session;
-use crate::suggest::{self, Suggestion};
+use crate::suggest::{self, Stages, Suggestion};
 
 /// Tuning knobs of the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +18,13 @@ pub struct Config {
     pub pair_weight: f32,
     /// Number of suggestions a session returns by default.
     pub suggestions: usize,
+    /// Weight of the neural language model against the n-gram score, in
+    /// `[0, 1]` (log domain).
+    pub lm_weight: f32,
+    /// Candidates the neural model rescores per call.
+    pub lm_candidates: usize,
+    /// Time a call may spend before the neural stage is skipped.
+    pub lm_budget: Duration,
 }
 
 impl Default for Config {
@@ -23,8 +32,19 @@ impl Default for Config {
         Self {
             pair_weight: 0.6,
             suggestions: 3,
+            lm_weight: 0.7,
+            lm_candidates: 12,
+            lm_budget: Duration::from_millis(3),
         }
     }
+}
+
+/// Where the neural language model comes from.
+#[derive(Debug, Clone)]
+struct LmSource {
+    dir: PathBuf,
+    runtime: PathBuf,
+    threads: usize,
 }
 
 /// Builds an [`Engine`].
@@ -41,6 +61,7 @@ pub struct EngineBuilder {
     config: Config,
     files: Vec<PathBuf>,
     dir_languages: Vec<(PathBuf, String)>,
+    lm: Option<LmSource>,
 }
 
 impl EngineBuilder {
@@ -69,6 +90,24 @@ impl EngineBuilder {
         self
     }
 
+    /// Loads the neural language model in `dir` with the ONNX Runtime
+    /// library `runtime`, running on `threads` threads. If it cannot be
+    /// loaded, the engine is still built and ranks with its n-gram model;
+    /// [`Engine::lm_error`] says why.
+    pub fn language_model(
+        mut self,
+        dir: impl Into<PathBuf>,
+        runtime: impl Into<PathBuf>,
+        threads: usize,
+    ) -> Self {
+        self.lm = Some(LmSource {
+            dir: dir.into(),
+            runtime: runtime.into(),
+            threads,
+        });
+        self
+    }
+
     /// Loads and validates every pack.
     pub fn build(self) -> Result<Engine> {
         let mut packs = BTreeMap::new();
@@ -90,10 +129,19 @@ impl EngineBuilder {
             let pack = LanguagePack::open(&path)?;
             packs.insert(pack.language().to_owned(), Arc::new(pack));
         }
+        let (lm, lm_error) = match self.lm {
+            None => (None, None),
+            Some(source) => match NeuralLm::load(&source.dir, &source.runtime, source.threads) {
+                Ok(lm) => (Some(Arc::new(lm)), None),
+                Err(e) => (None, Some(e)),
+            },
+        };
         Ok(Engine {
             inner: Arc::new(Inner {
                 config: self.config,
                 packs,
+                lm,
+                lm_error,
             }),
         })
     }
@@ -119,6 +167,8 @@ pub fn available_in(dir: &Path) -> Vec<String> {
 struct Inner {
     config: Config,
     packs: BTreeMap<String, Arc<LanguagePack>>,
+    lm: Option<Arc<NeuralLm>>,
+    lm_error: Option<Error>,
 }
 
 /// The prediction engine: loaded packs and configuration. Cheap to clone,
@@ -155,6 +205,16 @@ impl Engine {
             })
     }
 
+    /// The neural language model, if one is loaded.
+    pub fn language_model(&self) -> Option<&Arc<NeuralLm>> {
+        self.inner.lm.as_ref()
+    }
+
+    /// Why the requested neural language model could not be loaded.
+    pub fn lm_error(&self) -> Option<&Error> {
+        self.inner.lm_error.as_ref()
+    }
+
     /// The top `k` suggestions for the current word `word` after `context`
     /// (the text before it), in `language`.
     pub fn suggest(
@@ -164,8 +224,22 @@ impl Engine {
         word: &str,
         k: usize,
     ) -> Result<Vec<Suggestion>> {
+        Ok(self.suggest_with_stages(language, context, word, k)?.0)
+    }
+
+    /// [`Engine::suggest`], also saying which stages ranked the result.
+    pub fn suggest_with_stages(
+        &self,
+        language: &str,
+        context: &str,
+        word: &str,
+        k: usize,
+    ) -> Result<(Vec<Suggestion>, Stages)> {
+        let pack = self.pack(language)?;
+        let lm = self.inner.lm.as_deref();
         Ok(suggest::suggest(
-            self.pack(language)?,
+            pack,
+            lm,
             &self.inner.config,
             context,
             word,

@@ -35,7 +35,7 @@ mod text;
 pub use engine::{Config, Engine, EngineBuilder, available_in};
 pub use error::{Error, Result};
 pub use session::Session;
-pub use suggest::{MAX_WORD_CHARS, Suggestion, SuggestionKind};
+pub use suggest::{MAX_WORD_CHARS, NeuralStage, Stages, Suggestion, SuggestionKind};
 pub use text::case::{TypedCase, apply_case, capitalise};
 pub use text::context::{ContextInfo, analyse as analyse_context};
 pub use text::fold::{fold, folded_starts_with};

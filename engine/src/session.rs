@@ -9,7 +9,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::engine::Engine;
-use crate::suggest::{self, Suggestion};
+use crate::suggest::Suggestion;
 use crate::text::context::is_word_char;
 
 /// Context kept before the current word, in bytes: enough for the previous
@@ -107,10 +107,9 @@ impl Session {
 
     /// The top `k` suggestions for the current word.
     pub fn suggestions(&self, k: usize) -> Vec<Suggestion> {
-        match self.engine.pack(&self.language) {
-            Ok(pack) => suggest::suggest(pack, self.engine.config(), &self.context, &self.word, k),
-            Err(_) => Vec::new(),
-        }
+        self.engine
+            .suggest(&self.language, &self.context, &self.word, k)
+            .unwrap_or_default()
     }
 
     fn commit_word(&mut self) {

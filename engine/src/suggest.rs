@@ -14,10 +14,20 @@
 //! `λ·P(w | previous) + (1 − λ)·P(w)`, where `P(w)` comes from the word's
 //! frequency and `P(w | previous)` from the pair counts; the typed case and
 //! the sentence position are then applied and duplicates merged.
+//!
+//! When a neural language model is loaded, the best n-gram candidates (and,
+//! before the first letter, the model's own likeliest next words that the
+//! lexicon knows) are rescored by it: the final score is
+//! `w·ln P_lm(w | context) + (1 − w)·ln P_ngram(w)`. The model runs only
+//! while the call's budget lasts; past it the n-gram ranking stands and the
+//! [`Stages`] say so.
+
+use std::time::Instant;
 
 use unicode_normalization::UnicodeNormalization;
 
 use crate::engine::Config;
+use crate::lm::NeuralLm;
 use crate::pack::{HEAVY_PREFIX_LIMIT, LanguagePack, WordId, WordRef};
 use crate::text::case::{TypedCase, apply_case};
 use crate::text::context::analyse;
@@ -57,32 +67,52 @@ pub struct Suggestion {
     pub score: f32,
 }
 
+/// What the neural stage did for one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NeuralStage {
+    /// No model is loaded, or it cannot spell these words.
+    NotUsed,
+    /// The model rescored the candidates.
+    Ran,
+    /// The call's budget was spent before the model could run.
+    OverBudget,
+    /// The model failed; the n-gram ranking stands.
+    Failed,
+}
+
+/// Which stages ranked a list of suggestions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stages {
+    /// What the neural language model did.
+    pub neural: NeuralStage,
+}
+
 /// The top `k` suggestions for the current word `typed` after `context`.
 pub(crate) fn suggest(
     pack: &LanguagePack,
+    lm: Option<&NeuralLm>,
     config: &Config,
     context: &str,
     typed: &str,
     k: usize,
-) -> Vec<Suggestion> {
+) -> (Vec<Suggestion>, Stages) {
+    let started = Instant::now();
+    let mut stages = Stages {
+        neural: NeuralStage::NotUsed,
+    };
     if k == 0 || typed.chars().count() > MAX_WORD_CHARS {
-        return Vec::new();
+        return (Vec::new(), stages);
     }
     let typed: String = typed.nfc().collect();
     let key = fold(&typed);
     if key.is_empty() && !typed.is_empty() {
-        return Vec::new();
+        return (Vec::new(), stages);
     }
     let info = analyse(context);
     let previous = info.previous_word.and_then(|w| pack.lookup(w));
-    let followers: Vec<(WordId, u32)>;
-    let mut total = 0;
-    if let Some((t, iter)) = previous.and_then(|p| pack.followers(p)) {
-        total = t;
-        followers = iter.collect();
-    } else {
-        followers = Vec::new();
-    }
+    let (total, followers): (u32, Vec<(WordId, u32)>) = previous
+        .and_then(|p| pack.followers(p))
+        .map_or((0, Vec::new()), |(t, iter)| (t, iter.collect()));
 
     let mut candidates: Vec<WordRef<'_>> = Vec::with_capacity(64);
     let offered = |w: &WordRef<'_>| !w.offensive || fold(w.surface) == key;
@@ -108,6 +138,33 @@ pub(crate) fn suggest(
         }
     }
 
+    // The neural model's own next-word guesses, where the lexicon knows them.
+    let lm_state = lm.and_then(|lm| {
+        let within = started.elapsed() < config.lm_budget;
+        if !within {
+            stages.neural = NeuralStage::OverBudget;
+            return None;
+        }
+        match lm.state(&lm.context_ids(context)) {
+            Ok(state) => Some((lm, state)),
+            Err(_) => {
+                stages.neural = NeuralStage::Failed;
+                None
+            }
+        }
+    });
+    if key.is_empty()
+        && let Some((lm, state)) = &lm_state
+    {
+        for (word, _) in lm.next_word_tokens(state, config.lm_candidates) {
+            if let Some(w) = pack.lookup(word).and_then(|id| pack.word(id))
+                && !w.offensive
+            {
+                candidates.push(w);
+            }
+        }
+    }
+
     candidates.sort_unstable_by_key(|w| w.id);
     candidates.dedup_by_key(|w| w.id);
 
@@ -127,17 +184,50 @@ pub(crate) fn suggest(
             ((lambda * pair + (1.0 - lambda) * unigram).ln(), word)
         })
         .collect();
-    scored.sort_by(|a, b| {
+    let by_score = |a: &(f64, WordRef<'_>), b: &(f64, WordRef<'_>)| {
         b.0.total_cmp(&a.0)
             .then_with(|| a.1.surface.cmp(b.1.surface))
-    });
+    };
+    scored.sort_by(by_score);
+
+    let typed_case = TypedCase::of(&typed);
+    if let Some((lm, state)) = &lm_state {
+        if started.elapsed() >= config.lm_budget {
+            stages.neural = NeuralStage::OverBudget;
+        } else {
+            let shortlist = scored.len().min(config.lm_candidates);
+            // The model saw words as they are written: "The" after a full stop.
+            let natural_case = if typed_case == TypedCase::Upper {
+                TypedCase::Capitalised
+            } else {
+                typed_case
+            };
+            let written: Vec<String> = scored[..shortlist]
+                .iter()
+                .map(|(_, w)| apply_case(w.surface, natural_case, info.sentence_start))
+                .collect();
+            let refs: Vec<&str> = written.iter().map(String::as_str).collect();
+            match lm.score_words(state, &refs) {
+                Ok(lm_scores) => {
+                    let weight = f64::from(config.lm_weight.clamp(0.0, 1.0));
+                    for ((score, _), lm_score) in scored[..shortlist].iter_mut().zip(lm_scores) {
+                        if let Some(lm_score) = lm_score {
+                            *score = weight * f64::from(lm_score) + (1.0 - weight) * *score;
+                        }
+                    }
+                    scored[..shortlist].sort_by(by_score);
+                    stages.neural = NeuralStage::Ran;
+                }
+                Err(_) => stages.neural = NeuralStage::Failed,
+            }
+        }
+    }
 
     let kind = if key.is_empty() {
         SuggestionKind::Prediction
     } else {
         SuggestionKind::Completion
     };
-    let typed_case = TypedCase::of(&typed);
     let mut out: Vec<Suggestion> = Vec::with_capacity(k);
     for (score, word) in scored {
         let text = apply_case(word.surface, typed_case, info.sentence_start);
@@ -154,5 +244,5 @@ pub(crate) fn suggest(
             }
         }
     }
-    out
+    (out, stages)
 }

@@ -23,8 +23,37 @@ pub fn default_pack_dir() -> PathBuf {
     repository().join(".cache/packs")
 }
 
-fn engine(packs: &Path, language: &str) -> Result<Engine> {
-    Ok(Engine::builder().pack_dir(packs, [language]).build()?)
+/// `languages/models/nib-lm-1` in the repository.
+pub fn default_lm_dir() -> PathBuf {
+    repository().join("languages/models/nib-lm-1")
+}
+
+/// The ONNX Runtime library that `languages/fetch.py` unpacks.
+pub fn default_runtime() -> PathBuf {
+    repository().join(".cache/sources/onnxruntime/onnxruntime/capi/libonnxruntime.so.1.31.1")
+}
+
+/// Where the engine's data comes from.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// The pack directory.
+    pub packs: PathBuf,
+    /// The neural model directory, unless disabled.
+    pub lm: Option<PathBuf>,
+    /// The ONNX Runtime library.
+    pub ort: PathBuf,
+}
+
+fn engine(setup: &Setup, language: &str) -> Result<Engine> {
+    let mut builder = Engine::builder().pack_dir(&setup.packs, [language]);
+    if let Some(lm) = &setup.lm {
+        builder = builder.language_model(lm, &setup.ort, 1);
+    }
+    let engine = builder.build()?;
+    if let Some(e) = engine.lm_error() {
+        eprintln!("nib: ranking without the neural model: {e}");
+    }
+    Ok(engine)
 }
 
 /// Arguments of `nib suggest`.
@@ -50,8 +79,8 @@ pub struct SuggestArgs {
     batch: bool,
 }
 
-pub fn suggest(packs: &Path, args: SuggestArgs) -> Result {
-    let engine = engine(packs, &args.lang)?;
+pub fn suggest(setup: &Setup, args: SuggestArgs) -> Result {
+    let engine = engine(setup, &args.lang)?;
     if args.batch {
         let stdin = std::io::stdin().lock();
         let stdout = std::io::BufWriter::new(std::io::stdout().lock());
@@ -197,8 +226,8 @@ pub struct KsrArgs {
     files: Vec<PathBuf>,
 }
 
-pub fn ksr(packs: &Path, args: KsrArgs) -> Result {
-    let engine = engine(packs, &args.lang)?;
+pub fn ksr(setup: &Setup, args: KsrArgs) -> Result {
+    let engine = engine(setup, &args.lang)?;
     let mut total = KsrReport::default();
     // Nanoseconds per suggestion request, 1 ns to 10 s, 3 significant digits.
     let mut latency = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3)?;
@@ -271,14 +300,14 @@ const SAMPLES: &[(&str, &str)] = &[
     ("ru", include_str!("../samples/ru.txt")),
 ];
 
-pub fn demo(packs: &Path, args: DemoArgs) -> Result {
+pub fn demo(setup: &Setup, args: DemoArgs) -> Result {
     let languages = if args.languages.is_empty() {
         RECIPES.iter().map(|r| r.language.to_owned()).collect()
     } else {
         args.languages
     };
     for language in &languages {
-        let engine = engine(packs, language)?;
+        let engine = engine(setup, language)?;
         let sample = SAMPLES
             .iter()
             .find(|(l, _)| l == language)

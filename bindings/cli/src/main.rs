@@ -16,6 +16,15 @@ struct Cli {
     /// Directory of language packs (default: $NIB_PACKS, else .cache/packs in the repository).
     #[arg(long, global = true, env = "NIB_PACKS")]
     packs: Option<PathBuf>,
+    /// Neural language model directory (default: languages/models/nib-lm-1 in the repository).
+    #[arg(long, global = true, env = "NIB_LM")]
+    lm: Option<PathBuf>,
+    /// Rank with the n-gram model only.
+    #[arg(long, global = true)]
+    no_lm: bool,
+    /// ONNX Runtime library (default: the pinned wheel's, fetched into .cache/sources).
+    #[arg(long, global = true, env = "NIB_ORT")]
+    ort: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -37,13 +46,22 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let packs = cli.packs.unwrap_or_else(commands::default_pack_dir);
+    let setup = commands::Setup {
+        packs: cli.packs.unwrap_or_else(commands::default_pack_dir),
+        lm: if cli.no_lm {
+            None
+        } else {
+            Some(cli.lm.unwrap_or_else(commands::default_lm_dir))
+        },
+        ort: cli.ort.unwrap_or_else(commands::default_runtime),
+    };
+    let packs = &setup.packs;
     let result = match cli.command {
-        Command::Suggest(args) => commands::suggest(&packs, args),
-        Command::Packs(args) => commands::packs(&packs, args),
-        Command::BuildPacks(args) => commands::build_packs(&packs, args),
-        Command::Ksr(args) => commands::ksr(&packs, args),
-        Command::Demo(args) => commands::demo(&packs, args),
+        Command::Suggest(args) => commands::suggest(&setup, args),
+        Command::Packs(args) => commands::packs(packs, args),
+        Command::BuildPacks(args) => commands::build_packs(packs, args),
+        Command::Ksr(args) => commands::ksr(&setup, args),
+        Command::Demo(args) => commands::demo(&setup, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

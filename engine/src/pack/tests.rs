@@ -219,7 +219,7 @@ proptest! {
             pack.for_each_with_prefix("", 10_000, |_| {});
             let config = crate::engine::Config::default();
             for (context, typed) in [("the ", ""), ("", "w0"), ("so ", "caf"), ("", "zz")] {
-                let _ = crate::suggest::suggest(&pack, &config, context, typed, 5);
+                let _ = crate::suggest::suggest(&pack, None, &config, context, typed, 5);
             }
         }
     }
