@@ -15,6 +15,40 @@ pub fn pack_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/packs"))
 }
 
+/// The neural model directory: `$NIB_LM`, else the released model in
+/// `languages/models/nib-lm-1`.
+pub fn lm_dir() -> PathBuf {
+    std::env::var_os("NIB_LM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../languages/models/nib-lm-1")
+        })
+}
+
+/// The ONNX Runtime library: `$NIB_ORT`, else the one `languages/fetch.py`
+/// unpacks.
+pub fn runtime() -> PathBuf {
+    std::env::var_os("NIB_ORT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../.cache/sources/onnxruntime/onnxruntime/capi/libonnxruntime.so.1.31.1")
+        })
+}
+
+/// The loaded neural model, once per test binary. Panics with instructions
+/// when the runtime has not been fetched.
+pub fn neural_lm() -> std::sync::Arc<nib_engine::lm::NeuralLm> {
+    static LM: OnceLock<std::sync::Arc<nib_engine::lm::NeuralLm>> = OnceLock::new();
+    LM.get_or_init(
+        || match nib_engine::lm::NeuralLm::load(&lm_dir(), &runtime(), 1) {
+            Ok(lm) => std::sync::Arc::new(lm),
+            Err(e) => panic!("{e}\nfetch the runtime first: bash .ci/setup"),
+        },
+    )
+    .clone()
+}
+
 /// The languages nib ships.
 pub const LANGUAGES: [&str; 7] = ["en", "de", "fr", "es", "it", "pt", "ru"];
 

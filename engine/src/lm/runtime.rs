@@ -23,9 +23,15 @@ static RUNTIME: OnceLock<(PathBuf, Environment)> = OnceLock::new();
 static LOADING: Mutex<()> = Mutex::new(());
 
 /// Loads ONNX Runtime from `library` (once per process) and returns its
-/// environment. Later calls return the loaded runtime, whatever path they
-/// name.
+/// environment. A process holds one runtime: once one is loaded, later calls
+/// naming an existing file get it, whatever the file.
 pub fn load_runtime(library: &Path) -> Result<&'static Environment> {
+    if !library.is_file() {
+        return Err(Error::Runtime {
+            path: library.to_path_buf(),
+            detail: "no such file".into(),
+        });
+    }
     if let Some((_, env)) = RUNTIME.get() {
         return Ok(env);
     }
