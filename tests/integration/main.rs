@@ -11,3 +11,5 @@ mod properties;
 mod bad_input;
 // The built packs: sizes, manifests, casing, layouts.
 mod packs;
+// The neural language model: caching, scoring, bad model files.
+mod lm;

@@ -1,0 +1,425 @@
+#!/usr/bin/env python3
+"""Stage `export`: ONNX export, int8 quantization, checks and release files.
+
+1. Loads <ckpt-dir>/best.pt (lowest validation loss; last.pt if there is none),
+   or --ckpt FILE (e.g. the fp16 copy that `pipeline.py --keep-weights` saves).
+2. Exports fp32 ONNX (opset 17, TorchScript exporter):
+       inputs   input_ids [B, T] int64, past_key [L, B, H, P, Dh] f32, past_value (same)
+       outputs  logits [B, T, V] f32, present_key [L, B, H, P+T, Dh] f32, present_value
+   B, T and P are dynamic; P = 0 (zero-size past) starts a text.
+3. int8: `onnxruntime.quantization.quantize_dynamic` (int8 weights, per
+   output channel, symmetric; activations quantized on the fly) on every
+   weight MatMul, the tied output projection included. The embedding Gather
+   is then rewired to read the *same* int8 matrix (gather of a column of the
+   [d, V] int8 output weight, times that column's scale) and the fp32
+   embedding table is dropped: the tied embedding is stored once, as int8.
+4. Checks (any failure exits non-zero):
+   (a) ONNX fp32 decoding token by token through the cache, and in chunks,
+       reproduces the PyTorch full-forward logits (max abs difference <= --tol);
+       also P = 0 and P > 0 calls of the int8 model;
+   (b) validation perplexity per language on a fixed subset (the first
+       --eval-sentences sentences of valid.<lang>.txt, each scored from <s>,
+       end-of-sentence included) for PyTorch fp32, ONNX fp32 and ONNX int8;
+       int8 may be at most --max-int8-increase (5%) above ONNX fp32 for every
+       language.
+5. Writes into --release-dir: model.int8.onnx, tokenizer.json, metrics.json,
+   MODEL_CARD.md (card.py) and SHA256SUMS. If a check fails, the files stay
+   in --work-dir only (unless --allow-fail) and the exit status is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (  # noqa: E402
+    BOS_ID,
+    CACHE,
+    DEFAULT_RELEASE,
+    EOS_ID,
+    LANGS,
+    METASPACE,
+    PAD_ID,
+    UNK_ID,
+    eval_batches,
+    log,
+    read_lines,
+    sha256_file,
+    text_path,
+    write_json,
+)
+from model import LMConfig, TinyLM  # noqa: E402
+
+INPUTS = ["input_ids", "past_key", "past_value"]
+OUTPUTS = ["logits", "present_key", "present_value"]
+OPSET = 17
+
+
+class CacheWrapper(torch.nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, past_key, past_value):
+        return self.model(input_ids, past_key, past_value)
+
+
+def load_model(ckpt_dir: Path, ckpt: str | None = None):
+    path = Path(ckpt) if ckpt else ckpt_dir / "best.pt"
+    if not path.exists():
+        path = ckpt_dir / "last.pt"
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    cfg = LMConfig(**ck["config"])
+    cfg.dropout = 0.0
+    model = TinyLM(cfg)
+    model.load_state_dict(ck["model"])
+    model.eval()
+    return model, cfg, path, ck
+
+
+def export_onnx(model: TinyLM, path: Path) -> None:
+    cfg = model.cfg
+    ids = torch.randint(4, cfg.vocab_size, (2, 3))
+    past = torch.zeros(cfg.n_layers, 2, cfg.n_heads, 5, cfg.head_dim)
+    dyn = {
+        "input_ids": {0: "batch", 1: "seq"},
+        "past_key": {1: "batch", 3: "past"},
+        "past_value": {1: "batch", 3: "past"},
+        "logits": {0: "batch", 1: "seq"},
+        "present_key": {1: "batch", 3: "total"},
+        "present_value": {1: "batch", 3: "total"},
+    }
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            CacheWrapper(model), (ids, past, past.clone()), str(path), input_names=INPUTS, output_names=OUTPUTS,
+            dynamic_axes=dyn, opset_version=OPSET, do_constant_folding=True, dynamo=False,
+        )
+    import onnx
+
+    onnx.checker.check_model(str(path))
+
+
+def quantize(fp32: Path, int8: Path, embed_name: str = "model.embed.weight") -> dict:
+    """quantize_dynamic, then share the int8 output projection with the embedding Gather."""
+    import onnx
+    from onnx import helper, numpy_helper
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = int8.with_name(int8.stem + ".plain.onnx")
+    quantize_dynamic(
+        str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True, reduce_range=False,
+        op_types_to_quantize=["MatMul"], extra_options={"WeightSymmetric": True},
+    )
+    m = onnx.load(str(tmp))
+    g = m.graph
+    inits = {i.name: i for i in g.initializer}
+    embed = numpy_helper.to_array(inits[embed_name])
+    # Find the int8 weight that is the transposed embedding (the tied output projection).
+    logits_node = next(n for n in g.node if n.op_type == "MatMulInteger" and n.output[0].startswith("logits"))
+    qname, zname = logits_node.input[1], logits_node.input[3]
+    sname = qname[: -len("_quantized")] + "_scale"
+    q = numpy_helper.to_array(inits[qname])
+    scale = numpy_helper.to_array(inits[sname])
+    zero = numpy_helper.to_array(inits[zname])
+    assert q.shape == embed.T.shape and scale.shape == (embed.shape[0],), (q.shape, scale.shape)
+    assert not zero.any(), "expected symmetric weights"
+    err = np.abs(q.astype(np.float32) * scale[None, :] - embed.T).max()
+    assert err <= scale.max() * 0.51 + 1e-6, f"{qname} is not the quantized embedding (error {err})"
+    gather = next(n for n in g.node if n.op_type == "Gather" and n.input[0] == embed_name)
+    ids, out = gather.input[1], gather.output[0]
+    p = "/embed_int8"
+    new_nodes = [
+        helper.make_node("Gather", [qname, ids], [p + "/cols"], name=p + "/Gather", axis=1),          # [d, B, T] int8
+        helper.make_node("Cast", [p + "/cols"], [p + "/cols_f"], name=p + "/Cast", to=onnx.TensorProto.FLOAT),
+        helper.make_node("Transpose", [p + "/cols_f"], [p + "/rows"], name=p + "/Transpose", perm=[1, 2, 0]),
+        helper.make_node("Gather", [sname, ids], [p + "/scale"], name=p + "/GatherScale", axis=0),   # [B, T]
+        helper.make_node("Unsqueeze", [p + "/scale", p + "/axes"], [p + "/scale3"], name=p + "/Unsqueeze"),
+        helper.make_node("Mul", [p + "/rows", p + "/scale3"], [out], name=p + "/Mul"),
+    ]
+    g.initializer.append(numpy_helper.from_array(np.array([-1], dtype=np.int64), p + "/axes"))
+    index = list(g.node).index(gather)
+    g.node.remove(gather)
+    for k, node in enumerate(new_nodes):
+        g.node.insert(index + k, node)
+    g.initializer.remove(inits[embed_name])
+    onnx.checker.check_model(m)
+    onnx.save(m, str(int8))
+    tmp.unlink()
+    return {"embedding_int8_max_abs_error": float(err), "shared_int8_weight": qname}
+
+
+def ort_session(path: Path, threads: int):
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+
+
+def ort_run(sess, cfg: LMConfig, ids: np.ndarray, past=None):
+    if past is None:
+        z = np.zeros((cfg.n_layers, ids.shape[0], cfg.n_heads, 0, cfg.head_dim), np.float32)
+        past = (z, z)
+    return sess.run(OUTPUTS, {"input_ids": ids.astype(np.int64), "past_key": past[0], "past_value": past[1]})
+
+
+def nll_sum(logits: np.ndarray, targets: np.ndarray) -> tuple[float, int]:
+    """Summed next-token negative log-likelihood (targets -100 ignored), and the count."""
+    lt = torch.from_numpy(np.ascontiguousarray(logits, dtype=np.float32))
+    yt = torch.from_numpy(targets)
+    loss = torch.nn.functional.cross_entropy(lt.view(-1, lt.shape[-1]), yt.reshape(-1), ignore_index=-100, reduction="sum")
+    return float(loss.double()), int((yt != -100).sum())
+
+
+def check_incremental(model, cfg, sess_fp32, sess_int8, windows: np.ndarray, tol: float) -> dict:
+    """(a): ONNX through the cache == PyTorch full forward."""
+    with torch.no_grad():
+        ref = model(torch.from_numpy(windows), need_cache=False)[0].numpy()
+    res = {}
+    # token by token, P = 0 .. T-1
+    past, outs = None, []
+    for t in range(windows.shape[1]):
+        lo, pk, pv = ort_run(sess_fp32, cfg, windows[:, t : t + 1], past)
+        past = (pk, pv)
+        outs.append(lo)
+    step = np.concatenate(outs, 1)
+    res["token_by_token_max_abs_diff"] = float(np.abs(step - ref).max())
+    # a prefix in one call (P = 0, T = 10), then chunks of 7 (P > 0, T > 1)
+    lo, pk, pv = ort_run(sess_fp32, cfg, windows[:, :10])
+    outs, past = [lo], (pk, pv)
+    for t in range(10, windows.shape[1], 7):
+        lo, pk, pv = ort_run(sess_fp32, cfg, windows[:, t : t + 7], past)
+        outs.append(lo)
+        past = (pk, pv)
+    chunked = np.concatenate(outs, 1)
+    res["chunked_max_abs_diff"] = float(np.abs(chunked - ref).max())
+    res["present_key_shape"] = list(past[0].shape)
+    full = ort_run(sess_fp32, cfg, windows)[0]
+    res["onnx_full_max_abs_diff"] = float(np.abs(full - ref).max())
+    res["logit_scale"] = float(np.abs(ref).max())
+    res["tolerance"] = tol
+    res["passed"] = max(res["token_by_token_max_abs_diff"], res["chunked_max_abs_diff"], res["onnx_full_max_abs_diff"]) <= tol
+    # int8: dynamic activation scales depend on the call, so cache and full
+    # differ slightly; report the agreement of the next-token choice.
+    q_full = ort_run(sess_int8, cfg, windows)[0]
+    past, outs = None, []
+    for t in range(windows.shape[1]):
+        lo, pk, pv = ort_run(sess_int8, cfg, windows[:, t : t + 1], past)
+        past = (pk, pv)
+        outs.append(lo)
+    q_step = np.concatenate(outs, 1)
+    res["int8_token_by_token_vs_full_max_abs_diff"] = float(np.abs(q_step - q_full).max())
+    res["int8_vs_fp32_top1_agreement"] = float((q_full.argmax(-1) == ref.argmax(-1)).mean())
+    res["int8_incremental_vs_full_top1_agreement"] = float((q_step.argmax(-1) == q_full.argmax(-1)).mean())
+    return res
+
+
+def perplexities(model, cfg, tok, sess_fp32, sess_int8, corpus: Path, langs, n: int, batch: int) -> dict:
+    out = {}
+    for lang in langs:
+        sents = read_lines(text_path(corpus, "valid", lang))[:n]
+        acc = {"pytorch_fp32": [0.0, 0], "onnx_fp32": [0.0, 0], "onnx_int8": [0.0, 0]}
+        words = 0
+        for x, y, w in eval_batches(tok, sents, cfg.context, batch):
+            words += w
+            with torch.no_grad():
+                lt = model(torch.from_numpy(x), need_cache=False)[0].numpy()
+            for name, logits in (("pytorch_fp32", lt), ("onnx_fp32", ort_run(sess_fp32, cfg, x)[0]),
+                                 ("onnx_int8", ort_run(sess_int8, cfg, x)[0])):
+                s, c = nll_sum(logits, y)
+                acc[name][0] += s
+                acc[name][1] += c
+        tokens = acc["onnx_fp32"][1]
+        row = {"sentences": len(sents), "tokens": tokens, "words": words}
+        for name, (s, c) in acc.items():
+            row[f"ppl_{name}"] = round(math.exp(s / c), 4)
+            row[f"word_ppl_{name}"] = round(math.exp(s / words), 3)
+        row["int8_increase"] = round(row["ppl_onnx_int8"] / row["ppl_onnx_fp32"] - 1, 5)
+        out[lang] = row
+        log(f"ppl {lang}: pytorch {row['ppl_pytorch_fp32']:.3f}  onnx fp32 {row['ppl_onnx_fp32']:.3f}  "
+            f"int8 {row['ppl_onnx_int8']:.3f} ({100 * row['int8_increase']:+.2f}%)")
+    return out
+
+
+def latency_ms(sess, cfg, past_len: int, repeats: int = 50) -> float:
+    ids = np.array([[5]], dtype=np.int64)
+    pk = np.random.default_rng(0).standard_normal((cfg.n_layers, 1, cfg.n_heads, past_len, cfg.head_dim)).astype(np.float32)
+    ort_run(sess, cfg, ids, (pk, pk))
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        ort_run(sess, cfg, ids, (pk, pk))
+        times.append(time.perf_counter() - t0)
+    return round(1e3 * float(np.median(times)), 3)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--ckpt-dir", default=str(CACHE / "ckpt"))
+    ap.add_argument("--ckpt", default=None, help="a checkpoint file instead of <ckpt-dir>/best.pt (e.g. best.fp16.pt)")
+    ap.add_argument("--tokenizer", default=str(CACHE / "tokenizer" / "tokenizer.json"))
+    ap.add_argument("--corpus", default=str(CACHE / "corpus"), help="valid.<lang>.txt[.xz] (+ corpus_stats.json)")
+    ap.add_argument("--data-dir", default=str(CACHE / "data"), help="encoded streams (for the decoding check)")
+    ap.add_argument("--work-dir", default=str(CACHE / "export"))
+    ap.add_argument("--release-dir", default=str(DEFAULT_RELEASE))
+    ap.add_argument("--langs", nargs="+", default=list(LANGS))
+    ap.add_argument("--eval-sentences", type=int, default=1000, help="per language")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--tol", type=float, default=2e-3, help="max abs logit difference, ONNX fp32 vs PyTorch")
+    ap.add_argument("--max-int8-increase", type=float, default=0.05)
+    ap.add_argument("--allow-fail", action="store_true", help="write the release files even if a check fails")
+    ap.add_argument("--reproduce", default="python3 languages/lm/pipeline.py all", help="command recorded in the card")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    from tokenizers import Tokenizer
+
+    work, release = Path(args.work_dir), Path(args.release_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    model, cfg, ckpt_path, ck = load_model(Path(args.ckpt_dir), args.ckpt)
+    tok = Tokenizer.from_file(args.tokenizer)
+    if tok.get_vocab_size() != cfg.vocab_size:
+        sys.exit(f"tokenizer has {tok.get_vocab_size()} tokens, the model {cfg.vocab_size}")
+    if ck.get("tokenizer_sha256") not in (None, sha256_file(Path(args.tokenizer))):
+        sys.exit(f"{args.tokenizer} is not the tokenizer that {ckpt_path} was trained with")
+    log(f"exporting {ckpt_path} ({model.num_params():,} parameters)")
+
+    fp32, int8 = work / "model.fp32.onnx", work / "model.int8.onnx"
+    export_onnx(model, fp32)
+    qinfo = quantize(fp32, int8)
+    s32, s8 = ort_session(fp32, args.threads), ort_session(int8, args.threads)
+
+    # (a) incremental decoding on real text: 4 windows of the full context from the valid stream
+    from encode import load_split
+
+    stream, _ = load_split(Path(args.data_dir), "valid")
+    starts = np.flatnonzero(np.asarray(stream[: 200_000]) == BOS_ID)
+    picks = starts[np.linspace(0, len(starts) - 1, 4).astype(int)]
+    picks = [min(s, len(stream) - cfg.context) for s in picks]
+    windows = np.stack([np.asarray(stream[s : s + cfg.context], dtype=np.int64) for s in picks])
+    inc = check_incremental(model, cfg, s32, s8, windows, args.tol)
+    log(f"incremental decoding: token-by-token max |diff| {inc['token_by_token_max_abs_diff']:.2e}, "
+        f"chunked {inc['chunked_max_abs_diff']:.2e} -> {'ok' if inc['passed'] else 'FAILED'}")
+
+    # (b) perplexities
+    ppl = perplexities(model, cfg, tok, s32, s8, Path(args.corpus), args.langs, args.eval_sentences, args.batch)
+    worst = max(r["int8_increase"] for r in ppl.values())
+    int8_ok = worst <= args.max_int8_increase
+    log(f"int8 check: worst increase {100 * worst:+.2f}% (limit {100 * args.max_int8_increase:.0f}%) -> "
+        f"{'ok' if int8_ok else 'FAILED'}")
+
+    import onnx
+    import onnxruntime
+    import tokenizers
+
+    summary_path = Path(args.ckpt_dir) / "summary.json"
+    training = json.loads(summary_path.read_text()) if summary_path.exists() else ck.get("summary", {})
+    corpus_stats_path = Path(args.corpus) / "corpus_stats.json"
+    corpus_stats = json.loads(corpus_stats_path.read_text()) if corpus_stats_path.exists() else None
+    tok_report_path = Path(args.tokenizer).with_name("tokenizer_report.json")
+    tok_report = json.loads(tok_report_path.read_text()) if tok_report_path.exists() else None
+    vocab = tok.get_vocab()
+    from tokenizer import continues_word
+
+    n_cont = sum(continues_word(t) for t in vocab)
+    metrics = {
+        "model": {
+            "architecture": "decoder-only transformer, pre-LN, RoPE, GELU MLP, tied embedding",
+            "config": {k: v for k, v in cfg.to_dict().items() if k != "dropout"},
+            "params": model.num_params(),
+            "checkpoint": ckpt_path.name,
+            "checkpoint_step": ck.get("step"),
+        },
+        "interface": {
+            "opset": OPSET,
+            "inputs": {"input_ids": "int64 [B, T]", "past_key": f"float32 [{cfg.n_layers}, B, {cfg.n_heads}, P, {cfg.head_dim}]",
+                       "past_value": f"float32 [{cfg.n_layers}, B, {cfg.n_heads}, P, {cfg.head_dim}]"},
+            "outputs": {"logits": f"float32 [B, T, {cfg.vocab_size}]",
+                        "present_key": f"float32 [{cfg.n_layers}, B, {cfg.n_heads}, P+T, {cfg.head_dim}]",
+                        "present_value": f"float32 [{cfg.n_layers}, B, {cfg.n_heads}, P+T, {cfg.head_dim}]"},
+            "cache": "present_* of one call is past_* of the next; P = 0 (zero-size) starts a text; keys are stored after RoPE at absolute positions 0..P-1",
+            "context_tokens": cfg.context,
+            "special_ids": {"<pad>": PAD_ID, "<s>": BOS_ID, "</s>": EOS_ID, "<unk>": UNK_ID},
+            "sentence_start": "feed <s> first; P(<s>) as the next token = end of sentence",
+            "word_boundary": (f"a token continues the current word iff it is not special, does not start with "
+                              f"'{METASPACE}' and starts with a letter, mark, digit or apostrophe; "
+                              f"P(word ends) = 1 - sum of next-token probabilities of those tokens"),
+            "continuation_tokens": n_cont,
+        },
+        "files": {},
+        "perplexity": ppl,
+        "perplexity_protocol": (f"first {args.eval_sentences} sentences of valid.<lang>.txt per language, each scored alone "
+                                f"from <s> with the end-of-sentence <s> as last target; per-token perplexity "
+                                f"(word_ppl_*: the same total log-loss per whitespace word)"),
+        "checks": {
+            "incremental_decoding": inc,
+            "int8_max_increase": args.max_int8_increase,
+            "int8_worst_increase": worst,
+            "int8_passed": int8_ok,
+            "quantization": dict(qinfo, method="onnxruntime quantize_dynamic, QInt8 weights per output channel, symmetric; "
+                                 "uint8 dynamic activations; all weight MatMuls incl. the tied output; embedding shares the int8 output weight"),
+        },
+        "latency_ms_one_token_past63": {
+            "onnx_fp32": latency_ms(s32, cfg, cfg.context - 1), "onnx_int8": latency_ms(s8, cfg, cfg.context - 1),
+            "machine": f"{platform.machine()} {platform.processor() or ''}".strip() + f", {args.threads} threads (export machine)",
+        },
+        "training": training,
+        "tokenizer": {
+            "vocab_size": tok.get_vocab_size(),
+            "report": {k: tok_report[k] for k in ("table", "reason", "final_per_lang", "final_mean_tokens_per_word") if k in tok_report}
+            if tok_report else None,
+        },
+        "corpus": {
+            "train_sentences": corpus_stats["train_sentences"], "valid_sentences": corpus_stats["valid_sentences"],
+            "train_bytes": corpus_stats["train_bytes"], "licences": corpus_stats["licences"],
+            "per_language": {l: {"train_sentences": v["train_sentences"], "valid_sentences": v["valid_sentences"],
+                                 "train_bytes": v["train_bytes"], "share_by_source": v["share_by_source"]}
+                             for l, v in corpus_stats["languages"].items()},
+        } if corpus_stats else None,
+        "versions": {"python": platform.python_version(), "torch": torch.__version__, "onnx": onnx.__version__,
+                     "onnxruntime": onnxruntime.__version__, "tokenizers": tokenizers.__version__, "numpy": np.__version__},
+        "reproduce": args.reproduce,
+    }
+    passed = inc["passed"] and int8_ok
+    metrics["passed"] = passed
+
+    shutil.copy2(args.tokenizer, work / "tokenizer.json")
+    metrics["files"] = {
+        "model.int8.onnx": int8.stat().st_size,
+        "tokenizer.json": (work / "tokenizer.json").stat().st_size,
+        "int8_model_plus_tokenizer": int8.stat().st_size + (work / "tokenizer.json").stat().st_size,
+        "model.fp32.onnx (not released)": fp32.stat().st_size,
+    }
+    write_json(work / "metrics.json", metrics)
+    from card import write_card
+
+    write_card(metrics, work / "MODEL_CARD.md")
+    names = ["model.int8.onnx", "tokenizer.json", "metrics.json", "MODEL_CARD.md"]
+    (work / "SHA256SUMS").write_text("".join(f"{sha256_file(work / n)}  {n}\n" for n in names))
+    log(f"int8 model {int8.stat().st_size / 1e6:.2f} MB + tokenizer {metrics['files']['tokenizer.json'] / 1e6:.2f} MB")
+    if passed or args.allow_fail:
+        release.mkdir(parents=True, exist_ok=True)
+        for n in names + ["SHA256SUMS"]:
+            shutil.copy2(work / n, release / n)
+        log(f"release files in {release}")
+    if not passed:
+        log("CHECKS FAILED" + ("" if args.allow_fail else f"; files left in {work}, not released"))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

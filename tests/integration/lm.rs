@@ -1,0 +1,156 @@
+use std::path::Path;
+
+use nib_engine::Error;
+use nib_engine::lm::{METRICS_FILE, MODEL_FILE, NeuralLm, TOKENIZER_FILE};
+use nib_tests::{lm_dir, neural_lm, runtime};
+
+#[test]
+fn incremental_context_matches_a_full_run() {
+    // Two fresh models, so that neither shares cached states with other tests.
+    let whole = NeuralLm::load(&lm_dir(), &runtime(), 1).unwrap();
+    let stepwise = NeuralLm::load(&lm_dir(), &runtime(), 1).unwrap();
+    let ids = whole.context_ids("We are going to the station. I would like to");
+    let prefix = whole.context_ids("We are going to the station. I would");
+    assert!(ids.starts_with(&prefix) && ids.len() > prefix.len());
+    let full = whole.state(&ids).unwrap();
+    stepwise.state(&prefix).unwrap();
+    let extended = stepwise.state(&ids).unwrap();
+    // Total variation distance between two next-token distributions.
+    let distance = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x.exp() - y.exp()).abs())
+            .sum::<f32>()
+            / 2.0
+    };
+    let (a, b) = (full.next_token_log_probs(), extended.next_token_log_probs());
+    let argmax = |v: &[f32]| (0..v.len()).max_by(|&i, &j| v[i].total_cmp(&v[j]));
+    assert_eq!(argmax(a), argmax(b));
+    // Dynamic int8 quantisation scales activations per call, so a run over
+    // more tokens quantises slightly differently (the fp32 export agrees to
+    // 1e-5). A cache bug is far larger: dropping one token of the context
+    // moves most of the mass.
+    let cached = distance(a, b);
+    assert!(
+        cached < 0.05,
+        "cached and uncached distributions differ by {cached}"
+    );
+    let shorter = whole.state(&ids[..ids.len() - 1]).unwrap();
+    let dropped = distance(a, shorter.next_token_log_probs());
+    assert!(
+        dropped > 4.0 * cached,
+        "a dropped token moves only {dropped}"
+    );
+}
+
+#[test]
+fn word_scores_follow_the_context() {
+    let lm = neural_lm();
+    let english = lm.state(&lm.context_ids("Thank")).unwrap();
+    let german = lm.state(&lm.context_ids("Ich habe keine")).unwrap();
+    let s = |state, word: &str| lm.score_words(state, &[word]).unwrap()[0].unwrap();
+    assert!(s(&english, "you") > s(&german, "you"));
+    assert!(s(&german, "Zeit") > s(&english, "Zeit"));
+    // A word is more likely than a longer word it begins, after "Thank".
+    assert!(s(&english, "you") > s(&english, "young"));
+    // Batched and single scoring agree.
+    let batch = lm.score_words(&english, &["you", "young", "for"]).unwrap();
+    let fresh = lm.state(&lm.context_ids("Thank")).unwrap();
+    assert!((batch[1].unwrap() - s(&fresh, "young")).abs() < 1e-3);
+}
+
+#[test]
+fn next_word_candidates_are_words() {
+    let lm = neural_lm();
+    let state = lm.state(&lm.context_ids("Thank")).unwrap();
+    let next = lm.next_word_tokens(&state, 5);
+    assert_eq!(next.len(), 5);
+    assert!(next.iter().any(|(w, _)| *w == "you"), "{next:?}");
+    assert!(next.windows(2).all(|p| p[0].1 >= p[1].1));
+}
+
+fn copy_model(to: &Path) {
+    for file in [MODEL_FILE, TOKENIZER_FILE, METRICS_FILE] {
+        std::fs::copy(lm_dir().join(file), to.join(file)).unwrap();
+    }
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("nib-lm-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn corrupt_truncated_or_mismatched_models_are_typed_errors() {
+    let dir = temp_dir("corrupt");
+    copy_model(&dir);
+    let model = std::fs::read(dir.join(MODEL_FILE)).unwrap();
+    std::fs::write(dir.join(MODEL_FILE), &model[..model.len() / 2]).unwrap();
+    let err = NeuralLm::load(&dir, &runtime(), 1).unwrap_err();
+    assert!(matches!(err, Error::Model { .. }), "{err}");
+    assert!(err.to_string().contains(MODEL_FILE), "{err}");
+
+    copy_model(&dir);
+    std::fs::write(dir.join(TOKENIZER_FILE), b"{ not json").unwrap();
+    let err = NeuralLm::load(&dir, &runtime(), 1).unwrap_err();
+    assert!(err.to_string().contains(TOKENIZER_FILE), "{err}");
+
+    copy_model(&dir);
+    let metrics = std::fs::read_to_string(dir.join(METRICS_FILE)).unwrap();
+    let vocab = nib_tests::neural_lm().config().vocab_size;
+    let wrong = metrics.replacen(&format!("\"vocab_size\": {vocab}"), "\"vocab_size\": 12", 1);
+    assert_ne!(wrong, metrics, "metrics.json names the vocabulary size");
+    std::fs::write(dir.join(METRICS_FILE), wrong).unwrap();
+    let err = NeuralLm::load(&dir, &runtime(), 1).unwrap_err();
+    assert!(err.to_string().contains("the model expects 12"), "{err}");
+}
+
+#[test]
+fn a_missing_runtime_is_a_typed_error_and_the_engine_still_ranks() {
+    let missing = Path::new("/nonexistent/libonnxruntime.so.1.31.1");
+    let err = NeuralLm::load(&lm_dir(), missing, 1).unwrap_err();
+    assert!(matches!(err, Error::Runtime { .. }), "{err}");
+    let engine = nib_engine::Engine::builder()
+        .pack_dir(nib_tests::pack_dir(), ["en"])
+        .language_model(lm_dir(), missing, 1)
+        .build()
+        .unwrap();
+    assert!(engine.language_model().is_none());
+    assert!(matches!(engine.lm_error(), Some(Error::Runtime { .. })));
+    let (suggestions, stages) = engine.suggest_with_stages("en", "Thank", "", 3).unwrap();
+    assert_eq!(suggestions[0].text, "you");
+    assert_eq!(stages.neural, nib_engine::NeuralStage::NotUsed);
+}
+
+#[test]
+fn the_engine_ranks_with_the_model_when_loaded() {
+    let engine = nib_engine::Engine::builder()
+        .pack_dir(nib_tests::pack_dir(), ["en", "de"])
+        .language_model(lm_dir(), runtime(), 1)
+        .config(nib_engine::Config {
+            lm_budget: std::time::Duration::from_secs(5),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    assert!(engine.lm_error().is_none(), "{:?}", engine.lm_error());
+    let (suggestions, stages) = engine
+        .suggest_with_stages("de", "Ich habe keine", "", 3)
+        .unwrap();
+    assert_eq!(stages.neural, nib_engine::NeuralStage::Ran);
+    assert_eq!(suggestions.len(), 3);
+    let zero_budget = nib_engine::Engine::builder()
+        .pack_dir(nib_tests::pack_dir(), ["en"])
+        .language_model(lm_dir(), runtime(), 1)
+        .config(nib_engine::Config {
+            lm_budget: std::time::Duration::ZERO,
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let (_, stages) = zero_budget
+        .suggest_with_stages("en", "Thank", "", 3)
+        .unwrap();
+    assert_eq!(stages.neural, nib_engine::NeuralStage::OverBudget);
+}
