@@ -33,7 +33,7 @@ impl Default for Config {
             pair_weight: 0.6,
             suggestions: 3,
             lm_weight: 0.7,
-            lm_candidates: 12,
+            lm_candidates: 8,
             lm_budget: Duration::from_millis(3),
         }
     }

@@ -30,6 +30,13 @@ pub struct KsrReport {
     pub words: u64,
     /// Words selected before their first letter (next-word predictions).
     pub predicted_before_typing: u64,
+    /// Next-word predictions made (one before each word typed with
+    /// prediction).
+    pub next_word_predictions: u64,
+    /// Of those, how often the word was the first suggestion.
+    pub next_word_top1: u64,
+    /// Of those, how often the word was among the first three.
+    pub next_word_top3: u64,
 }
 
 impl KsrReport {
@@ -48,6 +55,19 @@ impl KsrReport {
         self.selections += other.selections;
         self.words += other.words;
         self.predicted_before_typing += other.predicted_before_typing;
+        self.next_word_predictions += other.next_word_predictions;
+        self.next_word_top1 += other.next_word_top1;
+        self.next_word_top3 += other.next_word_top3;
+    }
+
+    /// Share of next-word predictions whose first suggestion was right.
+    pub fn next_word_top1_accuracy(&self) -> f64 {
+        self.next_word_top1 as f64 / self.next_word_predictions.max(1) as f64
+    }
+
+    /// Share of next-word predictions with the word among the first three.
+    pub fn next_word_top3_accuracy(&self) -> f64 {
+        self.next_word_top3 as f64 / self.next_word_predictions.max(1) as f64
     }
 }
 
@@ -94,9 +114,17 @@ pub fn keystroke_savings_timed(
             report.words += 1;
             let before = trim_to(&context, CONTEXT_BYTES);
             for (typed, end) in prefixes(word) {
+                let shown = if typed == 0 { k.max(3) } else { k };
                 let started = Instant::now();
-                let suggestions = engine.suggest(language, before, &word[..end], k)?;
+                let mut suggestions = engine.suggest(language, before, &word[..end], shown)?;
                 observe(started.elapsed());
+                if typed == 0 {
+                    let rank = suggestions.iter().position(|s| s.text == word);
+                    report.next_word_predictions += 1;
+                    report.next_word_top1 += u64::from(rank == Some(0));
+                    report.next_word_top3 += u64::from(rank.is_some_and(|r| r < 3));
+                    suggestions.truncate(k);
+                }
                 if suggestions.iter().any(|s| s.text == word) {
                     report.selections += 1;
                     report.keystrokes += typed;

@@ -265,18 +265,21 @@ pub fn ksr(setup: &Setup, args: KsrArgs) -> Result {
 fn ksr_json(language: &str, k: usize, r: &KsrReport) -> serde_json::Value {
     json!({"lang": language, "k": k, "ksr": r.ksr(), "characters": r.characters,
            "keystrokes": r.keystrokes, "selections": r.selections, "words": r.words,
-           "predicted_before_typing": r.predicted_before_typing})
+           "predicted_before_typing": r.predicted_before_typing,
+           "next_word_top1": r.next_word_top1_accuracy(), "next_word_top3": r.next_word_top3_accuracy()})
 }
 
 fn print_ksr(language: &str, k: usize, r: &KsrReport) -> Result {
     println!(
-        "{language}: KSR {:.1} % (k = {k}): {} characters, {} keys + {} selections, {} words, {} predicted before the first letter",
+        "{language}: KSR {:.1} % (k = {k}): {} characters, {} keys + {} selections, {} words, {} predicted before the first letter; next word top-1 {:.1} %, top-3 {:.1} %",
         100.0 * r.ksr(),
         r.characters,
         r.keystrokes,
         r.selections,
         r.words,
-        r.predicted_before_typing
+        r.predicted_before_typing,
+        100.0 * r.next_word_top1_accuracy(),
+        100.0 * r.next_word_top3_accuracy()
     );
     Ok(())
 }
