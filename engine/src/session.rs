@@ -83,6 +83,11 @@ impl Session {
         }
     }
 
+    /// The engine the session reads from.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// The session's language.
     pub fn language(&self) -> &str {
         &self.language
