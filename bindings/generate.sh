@@ -14,7 +14,10 @@ cargo build --release --locked -p nib-ffi
 # The generator is its own workspace (bindings/uniffi-bindgen) so that its
 # `cli` feature never reaches the library; it shares the target folder.
 cargo build --locked --manifest-path bindings/uniffi-bindgen/Cargo.toml --target-dir target
-lib=target/release/libnib_ffi.so
+case "$(uname -s)" in
+  Darwin) lib=target/release/libnib_ffi.dylib ;; # bindings/ios/build-xcframework.sh
+  *) lib=target/release/libnib_ffi.so ;;
+esac
 bindgen=target/debug/uniffi-bindgen
 
 for language in kotlin swift python; do

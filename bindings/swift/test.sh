@@ -41,7 +41,7 @@ chroot "$root" /bin/bash -c '
 set -euo pipefail
 out=/var/tmp/nib-swift
 mkdir -p "$out"
-sources=(/nib-bindings/nib.swift /nib/bindings/swift/main.swift)
+sources=(/nib-bindings/Nib.swift /nib/bindings/swift/main.swift)
 stamp=$(cat "${sources[@]}" /nib-bindings/nibFFI.h | sha256sum | cut -c1-16)
 binary=$out/nibtest-$stamp
 if [ ! -x "$binary" ]; then
