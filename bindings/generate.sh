@@ -26,6 +26,13 @@ for language in kotlin swift python; do
   "$bindgen" generate --library "$lib" --language "$language" --no-format \
     --out-dir "$out/$language" >/dev/null
 done
-# Python's module loads the library from its own folder.
-cp "$lib" "$out/python/"
+# Python's module loads the library from its own folder. It gets a stripped
+# copy, as apps ship it, so that the Python suite checks that the bindings
+# work without the symbols they were generated from.
+if command -v strip >/dev/null; then
+  strip -o "$out/python/$(basename "$lib")" "$lib"
+else
+  cp "$lib" "$out/python/"
+fi
+echo "library: $(wc -c <"$lib") bytes, $(wc -c <"$out/python/$(basename "$lib")") stripped ($lib)"
 echo "bindings: $(cd "$out" && find . -type f | sort | tr '\n' ' ')"
