@@ -77,7 +77,7 @@ def engine_and_layout():
     engine = new_engine(["en", "de"])
     check("languages", engine.languages() == ["de", "en"], engine.languages())
     config = engine.config()
-    check("default config", abs(config.pair_weight - 0.6) < 1e-6 and config.suggestions == 3)
+    check("default config", abs(config.pair_weight - 0.6) < 1e-6, config)
     layout = engine.layout("en")
     check("layout language", layout.language == "en")
     kinds = {k.kind for k in layout.keys}
@@ -99,7 +99,7 @@ def taps_type_a_word_then_suggest_and_commit():
           all(s.kind == nib.SuggestionKind.COMPLETION and s.text.lower().startswith("hel")
               for s in suggestions), suggestions)
     check("best first", [s.score for s in suggestions] == sorted((s.score for s in suggestions), reverse=True))
-    check("default count from config", len(session.suggestions()) == 3)
+    check("three by default", len(session.suggestions()) == 3)
     key = session.tap(*at[" "])
     check("space key", key.kind == nib.KeyKind.SPACE)
     check("space commits as typed", session.context() == "hel" + " " and session.current_word() == "")

@@ -48,7 +48,7 @@ fn main() -> Result<(), nib_ffi::NibError> {
         .and_then(|n| n.parse().ok())
         .unwrap_or(10_000);
     let (suggest, suggest_min) = per_call(n, || {
-        black_box(session.suggestions(Some(3)).unwrap());
+        black_box(session.suggestions(3).unwrap());
     });
     let (word, word_min) = per_call(n, || {
         black_box(session.current_word().unwrap());

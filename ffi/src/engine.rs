@@ -200,6 +200,6 @@ mod tests {
             Err(NibError::Closed(_))
         ));
         session.type_text("hel".into()).unwrap();
-        assert!(!session.suggestions(Some(3)).unwrap().is_empty());
+        assert!(!session.suggestions(3).unwrap().is_empty());
     }
 }

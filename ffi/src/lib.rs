@@ -31,7 +31,7 @@
 //! let engine = Engine::new(packs.into(), vec!["en".into()], EngineConfig::default())?;
 //! let session = engine.session("en".into(), None)?;
 //! session.type_text("I would like to th".into())?;
-//! let best = &session.suggestions(Some(3))?[0];
+//! let best = &session.suggestions(3)?[0];
 //! session.pick(best.text.clone())?;
 //! # Ok::<(), nib_ffi::NibError>(())
 //! ```

@@ -109,14 +109,21 @@ impl Session {
         self.with(|s| s.set_context(&before_cursor))
     }
 
-    /// The best `k` suggestions for the current word (completions), or for
-    /// the next word after a space (predictions), best first. Without `k`,
-    /// the engine configuration's count.
-    #[uniffi::method(default(k = None))]
-    pub fn suggestions(&self, k: Option<u32>) -> Result<Vec<Suggestion>> {
+    /// The best `k` suggestions (3 when not given) for the current word
+    /// (completions), or for the next word after a space (predictions),
+    /// best first.
+    ///
+    /// `k` is a plain integer rather than an optional one on purpose: an
+    /// optional argument crosses as a buffer that the foreign side must
+    /// allocate through one more FFI call, which through Kotlin's JNA costs
+    /// more than the suggestions themselves.
+    #[uniffi::method(default(k = 3))]
+    pub fn suggestions(&self, k: u32) -> Result<Vec<Suggestion>> {
         self.with(|s| {
-            let k = k.map_or(s.engine().config().suggestions, |k| k as usize);
-            s.suggestions(k).into_iter().map(Suggestion::from).collect()
+            s.suggestions(k as usize)
+                .into_iter()
+                .map(Suggestion::from)
+                .collect()
         })
     }
 
@@ -183,7 +190,7 @@ mod tests {
             assert_eq!(session.tap(x, y).unwrap().output, letter);
         }
         assert_eq!(session.current_word().unwrap(), "hel");
-        let suggestions = session.suggestions(None).unwrap();
+        let suggestions = session.suggestions(3).unwrap();
         assert_eq!(suggestions.len(), 3);
         assert!(
             suggestions
@@ -205,7 +212,7 @@ mod tests {
             format!("hel {} ", suggestions[0].text)
         );
         assert_eq!(
-            session.suggestions(Some(1)).unwrap()[0].kind,
+            session.suggestions(1).unwrap()[0].kind,
             SuggestionKind::Prediction
         );
     }
@@ -232,8 +239,8 @@ mod tests {
         for _ in 0..5 {
             session.backspace().unwrap();
         }
-        session.suggestions(Some(u32::MAX)).unwrap();
-        session.suggestions(Some(0)).unwrap();
+        session.suggestions(u32::MAX).unwrap();
+        session.suggestions(0).unwrap();
     }
 
     #[test]
@@ -264,7 +271,7 @@ mod tests {
         assert!(closed(session.pick("a".into())));
         assert!(closed(session.set_context("a".into())));
         assert!(closed(session.tap(0.5, 0.5).map(drop)));
-        assert!(closed(session.suggestions(None).map(drop)));
+        assert!(closed(session.suggestions(3).map(drop)));
         assert!(closed(session.current_word().map(drop)));
         assert!(closed(session.language().map(drop)));
     }
@@ -299,7 +306,7 @@ mod tests {
                         for _ in 0..2000 {
                             match session
                                 .type_text("th".into())
-                                .and_then(|()| session.suggestions(None))
+                                .and_then(|()| session.suggestions(3))
                             {
                                 Ok(_) => {}
                                 Err(NibError::Busy(_)) => busy += 1,

@@ -9,18 +9,15 @@ use nib_engine::layout;
 
 use crate::error::NibError;
 
-/// Engine settings. Every field has a default, so `EngineConfig()` in
-/// Kotlin and Swift (or `EngineConfig()` in Python) is the usual value.
+/// Engine settings. Every field has a default, so `EngineConfig()` (in
+/// Kotlin, Swift and Python alike) is the usual value; the engine's
+/// constructor takes that when none is given.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct EngineConfig {
     /// Weight of the word-pair model against plain word frequency, in
     /// `[0, 1]`.
     #[uniffi(default = 0.6)]
     pub pair_weight: f32,
-    /// How many suggestions `Session.suggestions()` returns when no count
-    /// is given.
-    #[uniffi(default = 3)]
-    pub suggestions: u32,
 }
 
 impl Default for EngineConfig {
@@ -33,7 +30,6 @@ impl From<nib_engine::Config> for EngineConfig {
     fn from(config: nib_engine::Config) -> Self {
         Self {
             pair_weight: config.pair_weight,
-            suggestions: u32::try_from(config.suggestions).unwrap_or(u32::MAX),
         }
     }
 }
@@ -50,7 +46,7 @@ impl TryFrom<EngineConfig> for nib_engine::Config {
         }
         Ok(Self {
             pair_weight: config.pair_weight,
-            suggestions: config.suggestions as usize,
+            ..Self::default()
         })
     }
 }
@@ -270,15 +266,10 @@ mod tests {
     fn config_round_trips_and_rejects_out_of_range_weights() {
         let config = EngineConfig::default();
         assert_eq!(config.pair_weight, 0.6);
-        assert_eq!(config.suggestions, 3);
         let engine: nib_engine::Config = config.clone().try_into().unwrap();
         assert_eq!(EngineConfig::from(engine), config);
         for bad in [f32::NAN, -0.1, 1.5, f32::INFINITY] {
-            let err = nib_engine::Config::try_from(EngineConfig {
-                pair_weight: bad,
-                suggestions: 3,
-            })
-            .unwrap_err();
+            let err = nib_engine::Config::try_from(EngineConfig { pair_weight: bad }).unwrap_err();
             assert!(matches!(err, NibError::InvalidInput(m) if m.contains("pair_weight")));
         }
     }
