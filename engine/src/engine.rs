@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::lm::NeuralLm;
 use crate::pack::{LanguagePack, PACK_EXTENSION};
-use crate::session::Session;
+use crate::session::{Session, SessionOptions};
 use crate::suggest::{self, Stages, Suggestion};
 
 /// Tuning knobs of the engine.
@@ -247,10 +247,16 @@ impl Engine {
         ))
     }
 
-    /// A new session for a text field in `language`.
+    /// A new session for an ordinary text field in `language`.
     pub fn session(&self, language: &str) -> Result<Session> {
+        self.session_with(language, SessionOptions::default())
+    }
+
+    /// A new session for a text field in `language`, set up as `options`
+    /// says (a password field, a field where nothing may be learned).
+    pub fn session_with(&self, language: &str, options: SessionOptions) -> Result<Session> {
         self.pack(language)?;
-        Ok(Session::new(self.clone(), language.to_owned()))
+        Ok(Session::new(self.clone(), language.to_owned(), options))
     }
 }
 

@@ -97,6 +97,13 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// An argument from the host cannot be used: a tap at a NaN or infinite
+    /// coordinate, or far from every key.
+    #[error("invalid input: {detail}")]
+    InvalidInput {
+        /// What was wrong with it.
+        detail: String,
+    },
     /// The builder was given no pack or an unusable configuration.
     #[error("invalid configuration: {0}")]
     Config(String),

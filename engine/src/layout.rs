@@ -125,7 +125,63 @@ impl Layout {
     pub fn letters(&self) -> impl Iterator<Item = &Key> {
         self.keys.iter().filter(|k| k.kind == KeyKind::Letter)
     }
+
+    /// The index of the key a tap at `(x, y)` lands on.
+    ///
+    /// This is plain geometry, a stand-in until the spatial touch model
+    /// turns each tap into a distribution over nearby keys: the key whose
+    /// rectangle contains the point; else, for a tap in a gap or just off
+    /// the edge, the key whose rectangle is nearest, if it is within
+    /// [`NEAR_KEY`] (one letter-key width). The distance is measured to the
+    /// rectangle, not the centre, because keys differ in size: a tap just
+    /// below the end of the space bar is nearer the space bar's centre line
+    /// than the centre of any other key, but not nearer its centre point.
+    ///
+    /// A NaN or infinite coordinate, or a point farther than [`NEAR_KEY`]
+    /// from every key, is [`Error::InvalidInput`].
+    pub fn key_index_at(&self, x: f32, y: f32) -> Result<usize> {
+        if !(x.is_finite() && y.is_finite()) {
+            return Err(Error::InvalidInput {
+                detail: format!("tap coordinates must be finite, got ({x}, {y})"),
+            });
+        }
+        let mut best: Option<(f32, f32, usize)> = None;
+        for (i, key) in self.keys.iter().enumerate() {
+            let (l, r, t, b) = key.bounds();
+            let dx = (l - x).max(x - r).max(0.0);
+            let dy = (t - y).max(y - b).max(0.0);
+            let edge = dx.hypot(dy);
+            if edge == 0.0 {
+                return Ok(i);
+            }
+            let centre = (key.x - x).hypot(key.y - y);
+            if best.is_none_or(|(e, c, _)| (edge, centre) < (e, c)) {
+                best = Some((edge, centre, i));
+            }
+        }
+        match best {
+            Some((edge, _, i)) if edge <= NEAR_KEY => Ok(i),
+            _ => Err(Error::InvalidInput {
+                detail: format!(
+                    "tap at ({x}, {y}) is not on or near a key of {:?} ({} x {} key widths)",
+                    self.name, self.width, self.height
+                ),
+            }),
+        }
+    }
+
+    /// The key a tap at `(x, y)` lands on; see [`Layout::key_index_at`].
+    pub fn key_at(&self, x: f32, y: f32) -> Result<&Key> {
+        let i = self.key_index_at(x, y)?;
+        self.keys.get(i).ok_or_else(|| Error::InvalidInput {
+            detail: format!("no key {i}"),
+        })
+    }
 }
+
+/// How far (in key widths) a tap may land from a key and still count as
+/// that key: one letter-key width.
+pub const NEAR_KEY: f32 = 1.0;
 
 impl Key {
     /// Left, right, top and bottom edges.
@@ -148,6 +204,46 @@ mod tests {
             width: 1.0,
             height: 1.0,
             alternates: vec![],
+        }
+    }
+
+    #[test]
+    fn taps_resolve_to_the_key_under_or_nearest() {
+        let mut space = key(" ", 3.0);
+        space.kind = KeyKind::Space;
+        space.y = 2.5;
+        space.width = 4.0;
+        let layout = Layout {
+            name: "t".into(),
+            language: "en".into(),
+            width: 5.0,
+            height: 3.0,
+            keys: vec![key("a", 0.5), key("b", 1.5), key("c", 4.5), space],
+        };
+        layout.validate().unwrap();
+        let at = |x, y| layout.key_at(x, y).map(|k| k.output.as_str());
+        assert_eq!(at(0.1, 0.1).unwrap(), "a");
+        assert_eq!(at(1.5, 0.5).unwrap(), "b");
+        // In the gap between b (ends at 2.0) and c (starts at 4.0): nearer b.
+        assert_eq!(at(2.9, 0.5).unwrap(), "b");
+        assert_eq!(at(3.1, 0.5).unwrap(), "c");
+        // Below the keyboard, under the end of the space bar: the edge
+        // counts, not the centre.
+        assert_eq!(at(1.2, 3.5).unwrap(), " ");
+        // Just off the left edge, then too far.
+        assert_eq!(at(-0.9, 0.5).unwrap(), "a");
+        for (x, y) in [(-1.1, 0.5), (2.5, 4.5), (100.0, 100.0), (-3e38, 0.0)] {
+            let err = layout.key_at(x, y).unwrap_err();
+            assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+            assert!(err.to_string().contains("not on or near a key"), "{err}");
+        }
+        for (x, y) in [
+            (f32::NAN, 0.5),
+            (0.5, f32::INFINITY),
+            (f32::NEG_INFINITY, f32::NAN),
+        ] {
+            let err = layout.key_at(x, y).unwrap_err();
+            assert!(err.to_string().contains("must be finite"), "{err}");
         }
     }
 

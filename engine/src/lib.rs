@@ -34,7 +34,7 @@ mod text;
 
 pub use engine::{Config, Engine, EngineBuilder, available_in};
 pub use error::{Error, Result};
-pub use session::Session;
+pub use session::{FieldType, Session, SessionOptions};
 pub use suggest::{MAX_WORD_CHARS, NeuralStage, Stages, Suggestion, SuggestionKind};
 pub use text::case::{TypedCase, apply_case, capitalise};
 pub use text::context::{ContextInfo, analyse as analyse_context};

@@ -9,6 +9,8 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::engine::Engine;
+use crate::error::Result;
+use crate::layout::{Key, KeyKind};
 use crate::suggest::Suggestion;
 use crate::text::context::is_word_char;
 
@@ -20,28 +22,82 @@ const CONTEXT_LIMIT: usize = 256;
 /// resynchronises.
 const WORD_LIMIT: usize = 1024;
 
+/// What kind of text a field holds, as the host's editor reports it
+/// (Android's `inputType` class and variation, iOS's `keyboardType` and
+/// `isSecureTextEntry`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum FieldType {
+    /// Ordinary text.
+    #[default]
+    Text,
+    /// An e-mail address.
+    Email,
+    /// A web address.
+    Url,
+    /// A password or other secret: nothing typed may be learned.
+    Password,
+    /// Digits.
+    Number,
+}
+
+/// How a text field is set up, given when its session is created
+/// ([`Engine::session_with`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct SessionOptions {
+    /// The kind of field.
+    pub field: FieldType,
+    /// The host asked that nothing typed here be learned (Android's
+    /// `IME_FLAG_NO_PERSONALIZED_LEARNING`, an incognito tab).
+    pub no_learning: bool,
+}
+
+impl SessionOptions {
+    /// Whether what is typed may be learned: not when the host forbids it,
+    /// and never in a password field, whatever the flag says.
+    pub fn learning_allowed(&self) -> bool {
+        !self.no_learning && self.field != FieldType::Password
+    }
+}
+
 /// The state of one text field.
 #[derive(Debug, Clone)]
 pub struct Session {
     engine: Engine,
     language: String,
+    options: SessionOptions,
     context: String,
     word: String,
+    /// Shift was tapped: the next letter tapped is upper case.
+    shift: bool,
 }
 
 impl Session {
-    pub(crate) fn new(engine: Engine, language: String) -> Self {
+    pub(crate) fn new(engine: Engine, language: String, options: SessionOptions) -> Self {
         Self {
             engine,
             language,
+            options,
             context: String::new(),
             word: String::new(),
+            shift: false,
         }
+    }
+
+    /// The engine the session reads from.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// The session's language.
     pub fn language(&self) -> &str {
         &self.language
+    }
+
+    /// How the field was set up. Nothing is learned yet; the personal
+    /// dictionary will consult [`SessionOptions::learning_allowed`] before
+    /// it records a word.
+    pub fn options(&self) -> SessionOptions {
+        self.options
     }
 
     /// The word being typed.
@@ -67,6 +123,46 @@ impl Session {
                 self.push_context(c);
             }
         }
+    }
+
+    /// A tap at `(x, y)` in layout units (see [`crate::layout`]): types the
+    /// key under it as [`Session::type_text`] would, and returns that key.
+    ///
+    /// Letters and punctuation type their output (a letter in upper case
+    /// after a tap on shift, which lasts one letter); the space bar
+    /// commits the word ([`Session::commit`]); backspace deletes; enter
+    /// types a line break; the symbols key changes nothing here (the host
+    /// switches pages). The key is found by plain geometry
+    /// ([`Layout::key_index_at`](crate::layout::Layout::key_index_at)); the
+    /// spatial model that weighs nearby keys comes later. A NaN or infinite
+    /// coordinate, or a tap far from every key, is
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) and changes
+    /// nothing.
+    pub fn tap(&mut self, x: f32, y: f32) -> Result<&Key> {
+        let engine = self.engine.clone();
+        let layout = engine.pack(&self.language)?.layout();
+        let index = layout.key_index_at(x, y)?;
+        let key = &layout.keys[index];
+        match key.kind {
+            KeyKind::Letter if self.shift => {
+                self.shift = false;
+                let upper: String = key.output.to_uppercase();
+                self.type_text(&upper);
+            }
+            KeyKind::Letter | KeyKind::Punctuation => self.type_text(&key.output),
+            KeyKind::Shift => self.shift = !self.shift,
+            KeyKind::Backspace => self.backspace(),
+            KeyKind::Space => self.commit(),
+            KeyKind::Enter => self.type_text("\n"),
+            KeyKind::Symbols => {}
+        }
+        Ok(&self.engine.pack(&self.language)?.layout().keys[index])
+    }
+
+    /// Commits the current word as typed, followed by a space (the space
+    /// bar, as opposed to [`Session::pick`]).
+    pub fn commit(&mut self) {
+        self.type_text(" ");
     }
 
     /// Deletes the grapheme before the cursor.
@@ -154,6 +250,178 @@ fn word_start(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layout::Layout;
+    use crate::pack::{PackSpec, WordSpec, encode};
+    use crate::{Error, FieldType, SessionOptions};
+
+    /// A two-row keyboard (letters h e l o p on top; shift, space,
+    /// backspace, enter below) and a pack with a few words, written to a
+    /// temporary file.
+    fn engine() -> (tempfile::TempDir, Engine) {
+        let key = |kind, output: &str, x: f32, y: f32, width: f32| Key {
+            kind,
+            output: output.into(),
+            x,
+            y,
+            width,
+            height: 1.0,
+            alternates: vec![],
+        };
+        let mut keys: Vec<Key> = "helop"
+            .chars()
+            .enumerate()
+            .map(|(i, c)| key(KeyKind::Letter, &c.to_string(), i as f32 + 0.5, 0.5, 1.0))
+            .collect();
+        keys.push(key(KeyKind::Shift, "", 0.5, 1.5, 1.0));
+        keys.push(key(KeyKind::Space, " ", 2.0, 1.5, 2.0));
+        keys.push(key(KeyKind::Backspace, "", 3.5, 1.5, 1.0));
+        keys.push(key(KeyKind::Enter, "", 4.5, 1.5, 1.0));
+        let layout = Layout {
+            name: "tiny".into(),
+            language: "en".into(),
+            width: 5.0,
+            height: 2.0,
+            keys,
+        };
+        layout.validate().unwrap();
+        let words = [("hello", 300), ("help", 350), ("hell", 500), ("he", 200)]
+            .into_iter()
+            .map(|(w, cost)| WordSpec {
+                surface: w.into(),
+                cost,
+                offensive: false,
+            })
+            .collect();
+        let spec = PackSpec {
+            manifest: crate::pack::Manifest {
+                language: "en".into(),
+                name: "English".into(),
+                pack_version: "test".into(),
+                words: 0,
+                offensive_words: 0,
+                pairs: 0,
+                casing: "as given".into(),
+                sources: vec![],
+            },
+            layout,
+            words,
+            pairs: vec![],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("en.nibpack");
+        std::fs::write(&path, encode(&spec)).unwrap();
+        let engine = Engine::builder().pack(path).build().unwrap();
+        (dir, engine)
+    }
+
+    fn tap_all(session: &mut Session, taps: &[(f32, f32)]) {
+        for &(x, y) in taps {
+            session.tap(x, y).unwrap();
+        }
+    }
+
+    const H: (f32, f32) = (0.5, 0.5);
+    const E: (f32, f32) = (1.4, 0.6);
+    const L: (f32, f32) = (2.5, 0.2);
+    const SHIFT: (f32, f32) = (0.5, 1.5);
+    const SPACE: (f32, f32) = (2.0, 1.5);
+    const BACKSPACE: (f32, f32) = (3.5, 1.5);
+    const ENTER: (f32, f32) = (4.5, 1.9);
+
+    #[test]
+    fn taps_type_keys_commit_and_delete() {
+        let (_dir, engine) = engine();
+        let mut session = engine.session("en").unwrap();
+        tap_all(&mut session, &[H, E, L]);
+        assert_eq!(session.current_word(), "hel");
+        let texts: Vec<String> = session.suggestions(3).into_iter().map(|s| s.text).collect();
+        assert_eq!(
+            texts,
+            ["Hello", "Help", "Hell"],
+            "sentence start capitalises"
+        );
+        assert_eq!(
+            session.tap(BACKSPACE.0, BACKSPACE.1).unwrap().kind,
+            KeyKind::Backspace
+        );
+        assert_eq!(session.current_word(), "he");
+        assert_eq!(session.tap(SPACE.0, SPACE.1).unwrap().kind, KeyKind::Space);
+        assert_eq!((session.context(), session.current_word()), ("he ", ""));
+        tap_all(&mut session, &[SHIFT, H, E, ENTER]);
+        assert_eq!(session.context(), "he He\n", "shift lasts one letter");
+        // A tap just off the keyboard's edge still finds the nearest key.
+        assert_eq!(session.tap(-0.5, 0.5).unwrap().output, "h");
+    }
+
+    #[test]
+    fn bad_taps_are_typed_errors_and_change_nothing() {
+        let (_dir, engine) = engine();
+        let mut session = engine.session("en").unwrap();
+        tap_all(&mut session, &[H, E]);
+        for (x, y) in [
+            (f32::NAN, 0.5),
+            (0.5, f32::INFINITY),
+            (40.0, 0.5),
+            (2.0, -9.0),
+        ] {
+            let err = session.tap(x, y).unwrap_err();
+            assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+        }
+        assert_eq!((session.context(), session.current_word()), ("", "he"));
+    }
+
+    #[test]
+    fn commit_keeps_the_word_as_typed() {
+        let (_dir, engine) = engine();
+        let mut session = engine.session("en").unwrap();
+        session.type_text("helo");
+        session.commit();
+        assert_eq!((session.context(), session.current_word()), ("helo ", ""));
+        assert!(
+            session
+                .suggestions(3)
+                .iter()
+                .all(|s| s.kind == crate::SuggestionKind::Prediction),
+            "after a commit the next word is predicted"
+        );
+    }
+
+    #[test]
+    fn options_are_kept_and_passwords_never_learn() {
+        let (_dir, engine) = engine();
+        assert_eq!(
+            engine.session("en").unwrap().options(),
+            SessionOptions::default()
+        );
+        assert!(SessionOptions::default().learning_allowed());
+        let password = SessionOptions {
+            field: FieldType::Password,
+            no_learning: false,
+        };
+        let session = engine.session_with("en", password).unwrap();
+        assert_eq!(session.options().field, FieldType::Password);
+        assert!(!session.options().learning_allowed());
+        let incognito = SessionOptions {
+            field: FieldType::Text,
+            no_learning: true,
+        };
+        assert!(
+            !engine
+                .session_with("en", incognito)
+                .unwrap()
+                .options()
+                .learning_allowed()
+        );
+        assert!(engine.session_with("xx", incognito).is_err());
+    }
+
+    #[test]
+    fn huge_k_does_not_reserve_memory() {
+        let (_dir, engine) = engine();
+        let mut session = engine.session("en").unwrap();
+        session.type_text("he");
+        assert_eq!(session.suggestions(usize::MAX).len(), 4);
+    }
 
     #[test]
     fn word_start_and_trim() {

@@ -228,7 +228,9 @@ pub(crate) fn suggest(
     } else {
         SuggestionKind::Completion
     };
-    let mut out: Vec<Suggestion> = Vec::with_capacity(k);
+    // `k` comes from the host and may be huge; reserving it up front would
+    // abort on allocation failure.
+    let mut out: Vec<Suggestion> = Vec::with_capacity(k.min(16));
     for (score, word) in scored {
         let text = apply_case(word.surface, typed_case, info.sentence_start);
         // Case changes can make two words look the same ("Paris", "paris" at

@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Tests of nib's Python binding surface, with plain python3.
+
+Run `bash bindings/generate.sh` first (or `bash bindings/python/test.sh`,
+which does). Loads the generated module from $NIB_BINDINGS/python (default
+.cache/bindings/python, which also holds the library) and the packs from
+$NIB_PACKS (default .cache/packs). Covers the binding surface only: engine
+and session calls, records, enums, every error variant a caller can meet,
+closing, threads, hostile strings. What the engine suggests is the engine's
+tests' business. Ends with "N passed, M failed"; exits 1 on a failure.
+"""
+
+import os
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BINDINGS = os.environ.get("NIB_BINDINGS", os.path.join(ROOT, ".cache", "bindings"))
+PACKS = os.environ.get("NIB_PACKS", os.path.join(ROOT, ".cache", "packs"))
+sys.path.insert(0, os.path.join(BINDINGS, "python"))
+
+import nib  # noqa: E402  (the generated module)
+
+passed = 0
+failed = 0
+
+
+def check(name, condition, detail=""):
+    global passed, failed
+    if condition:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {name} {detail}")
+
+
+def raises(name, error, call):
+    """`call()` must raise `error`; returns the exception."""
+    try:
+        result = call()
+    except error as e:
+        check(name, True)
+        return e
+    except Exception as e:  # noqa: BLE001
+        check(name, False, f"raised {type(e).__name__}: {e}")
+        return None
+    check(name, False, f"returned {result!r}")
+    return None
+
+
+def test(fn):
+    """Runs one test; an unexpected exception is one failure."""
+    try:
+        fn()
+    except Exception:  # noqa: BLE001
+        global failed
+        failed += 1
+        print(f"FAIL {fn.__name__} raised:")
+        traceback.print_exc()
+    return fn
+
+
+def new_engine(languages=("en",)):
+    return nib.Engine(PACKS, list(languages), nib.EngineConfig())
+
+
+def centres(engine, language="en"):
+    """Key output -> centre, from the layout the engine exposes."""
+    return {k.output: (k.x, k.y) for k in engine.layout(language).keys}
+
+
+@test
+def engine_and_layout():
+    engine = new_engine(["en", "de"])
+    check("languages", engine.languages() == ["de", "en"], engine.languages())
+    config = engine.config()
+    check("default config", abs(config.pair_weight - 0.6) < 1e-6, config)
+    layout = engine.layout("en")
+    check("layout language", layout.language == "en")
+    kinds = {k.kind for k in layout.keys}
+    check("layout has letters and space", {nib.KeyKind.LETTER, nib.KeyKind.SPACE} <= kinds)
+
+
+@test
+def taps_type_a_word_then_suggest_and_commit():
+    engine = new_engine()
+    at = centres(engine)
+    session = engine.session("en")
+    for letter in "hel":
+        key = session.tap(*at[letter])
+        check(f"tap {letter} returns its key", key.output == letter and key.kind == nib.KeyKind.LETTER)
+    check("current word", session.current_word() == "hel", session.current_word())
+    suggestions = session.suggestions(3)
+    check("three suggestions", len(suggestions) == 3, suggestions)
+    check("completions of hel",
+          all(s.kind == nib.SuggestionKind.COMPLETION and s.text.lower().startswith("hel")
+              for s in suggestions), suggestions)
+    check("best first", [s.score for s in suggestions] == sorted((s.score for s in suggestions), reverse=True))
+    check("three by default", len(session.suggestions()) == 3)
+    key = session.tap(*at[" "])
+    check("space key", key.kind == nib.KeyKind.SPACE)
+    check("space commits as typed", session.context() == "hel" + " " and session.current_word() == "")
+    predictions = session.suggestions(3)
+    check("predictions after space",
+          predictions and all(s.kind == nib.SuggestionKind.PREDICTION for s in predictions), predictions)
+    session.set_context("Nice to meet y")
+    check("set_context", session.current_word() == "y" and session.context() == "Nice to meet ")
+    session.pick("you")
+    check("pick", session.context() == "Nice to meet you ")
+    session.type_text("wor")
+    session.backspace()
+    check("backspace", session.current_word() == "wo")
+    session.commit()
+    check("commit", session.context().endswith("you wo ") and session.current_word() == "")
+    check("language", session.language() == "en")
+
+
+@test
+def field_options_reach_the_session():
+    engine = new_engine()
+    password = engine.session("en", nib.SessionOptions(field=nib.FieldType.PASSWORD, no_learning=False))
+    check("password field", password.options().field == nib.FieldType.PASSWORD)
+    check("password never learns", password.learning_allowed() is False)
+    private = engine.session("en", nib.SessionOptions(field=nib.FieldType.TEXT, no_learning=True))
+    check("no_learning kept", private.options().no_learning is True and not private.learning_allowed())
+    check("plain field learns", engine.session("en").learning_allowed() is True)
+
+
+@test
+def error_cases():
+    raises("missing pack dir", nib.NibError.PackNotFound,
+           lambda: nib.Engine("/nonexistent/nib-packs", ["en"], nib.EngineConfig()))
+    e = raises("unknown language", nib.NibError.UnknownLanguage,
+               lambda: nib.Engine(PACKS, ["xx"], nib.EngineConfig()))
+    check("unknown language lists the others", e is not None and "en" in str(e), str(e))
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "xx.nibpack"), "wb") as f:
+            f.write(b"garbage, not a language pack" * 10)
+        e = raises("corrupt pack", nib.NibError.PackCorrupt,
+                   lambda: nib.Engine(tmp, ["xx"], nib.EngineConfig()))
+        check("corrupt pack names the file", e is not None and "xx.nibpack" in str(e), str(e))
+    raises("tag escaping the dir", nib.NibError.InvalidInput,
+           lambda: nib.Engine(PACKS, ["../en"], nib.EngineConfig()))
+    raises("bad config", nib.NibError.InvalidInput,
+           lambda: nib.Engine(PACKS, ["en"], nib.EngineConfig(pair_weight=2.0)))
+    engine = new_engine()
+    raises("session in unknown language", nib.NibError.UnknownLanguage, lambda: engine.session("ru"))
+    session = engine.session("en")
+    session.type_text("he")
+    for x, y in [(float("nan"), 0.5), (0.5, float("inf")), (1e9, 1e9), (-50.0, 1.0)]:
+        raises(f"tap ({x}, {y})", nib.NibError.InvalidInput, lambda: session.tap(x, y))
+    check("bad taps change nothing", session.current_word() == "he")
+
+
+@test
+def calls_after_close():
+    engine = new_engine()
+    session = engine.session("en")
+    session.close()
+    session.close()  # idempotent
+    calls = {
+        "tap": lambda: session.tap(0.5, 0.5),
+        "type_text": lambda: session.type_text("a"),
+        "backspace": session.backspace,
+        "commit": session.commit,
+        "pick": lambda: session.pick("a"),
+        "set_context": lambda: session.set_context("a"),
+        "suggestions": lambda: session.suggestions(3),
+        "current_word": session.current_word,
+    }
+    for name, call in calls.items():
+        raises(f"{name} after close", nib.NibError.Closed, call)
+    other = engine.session("en")
+    engine.close()
+    raises("engine after close", nib.NibError.Closed, lambda: engine.session("en"))
+    other.type_text("th")
+    check("sessions outlive their closed engine", len(other.suggestions(3)) == 3)
+
+
+@test
+def hostile_strings_and_threads():
+    engine = new_engine()
+    session = engine.session("en")
+    huge = "a" * 1_000_000 + "\x00\x07\x1b\u202e\ufffd" * 1000
+    session.type_text(huge)
+    session.set_context(huge)
+    session.pick(huge)
+    session.suggestions(2**32 - 1)
+    check("huge and control strings are accepted", True)
+    # A lone surrogate cannot be UTF-8: Python refuses to encode it before
+    # the call, and the session is unharmed.
+    raises("lone surrogate", UnicodeEncodeError, lambda: session.type_text("\ud800"))
+    session.set_context("")
+    session.type_text("th")
+    check("usable after refused input", len(session.suggestions(3)) == 3)
+
+    # Two threads on one session: each call succeeds or is Busy.
+    errors = []
+    busy = [0]
+
+    def hammer():
+        for _ in range(2000):
+            try:
+                session.type_text("t")
+                session.suggestions(3)
+                session.backspace()
+            except nib.NibError.Busy:
+                busy[0] += 1
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+
+    threads = [threading.Thread(target=hammer) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check("two threads: only Busy", not errors, errors[:3])
+    print(f"  threads: {busy[0]} Busy answers out of 12000 calls")
+
+
+def time_per_call(n, call):
+    """Median and minimum microseconds per call, over 5 rounds of n calls."""
+    for _ in range(n // 10):
+        call()
+    rounds = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(n):
+            call()
+        rounds.append((time.perf_counter() - start) / n * 1e6)
+    rounds.sort()
+    return rounds[2], rounds[0]
+
+
+def benchmark():
+    engine = new_engine()
+    session = engine.session("en")
+    session.tap(*centres(engine)["h"])
+    n = int(os.environ.get("NIB_BENCH_CALLS", "10000"))
+    suggest, suggest_min = time_per_call(n, lambda: session.suggestions(3))
+    word, word_min = time_per_call(n, session.current_word)
+    print(f"  bench python: suggestions(3) after a tap {suggest:.2f} us/call (min {suggest_min:.2f}); "
+          f"current_word {word:.2f} us/call (min {word_min:.2f}); median of 5 x {n} calls")
+
+
+benchmark()
+print(f"python: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

@@ -1,0 +1,277 @@
+// Tests of nib's Swift binding surface, run by bindings/swift/test.sh
+// (compiled with the generated nib.swift into one executable): engine and
+// session calls, records, enums, every error a caller can meet, closing,
+// threads, hostile strings, and a small per-call benchmark. What the engine
+// suggests is the engine's tests' business. Ends with "N passed, M
+// failed"; exits 1 on a failure.
+//
+// Arguments: the pack directory.
+
+import Foundation
+
+var passed = 0
+var failed = 0
+
+func check(_ name: String, _ condition: Bool, _ detail: Any = "") {
+    if condition {
+        passed += 1
+    } else {
+        failed += 1
+        print("FAIL \(name) \(detail)")
+    }
+}
+
+/// `body` must throw an error that `matches`; returns it.
+@discardableResult
+func raises(_ name: String, _ matches: (Error) -> Bool, _ body: () throws -> Any) -> Error? {
+    do {
+        let result = try body()
+        check(name, false, "returned \(result)")
+    } catch {
+        check(name, matches(error), "threw \(error)")
+        return error
+    }
+    return nil
+}
+
+func isPackNotFound(_ e: Error) -> Bool { if case NibError.PackNotFound = e { return true }; return false }
+func isPackCorrupt(_ e: Error) -> Bool { if case NibError.PackCorrupt = e { return true }; return false }
+func isUnknownLanguage(_ e: Error) -> Bool { if case NibError.UnknownLanguage = e { return true }; return false }
+func isInvalidInput(_ e: Error) -> Bool { if case NibError.InvalidInput = e { return true }; return false }
+func isClosed(_ e: Error) -> Bool { if case NibError.Closed = e { return true }; return false }
+func isBusy(_ e: Error) -> Bool { if case NibError.Busy = e { return true }; return false }
+
+func message(_ e: Error?) -> String {
+    guard let e = e as? NibError else { return String(describing: e) }
+    switch e {
+    case .PackNotFound(let m), .PackCorrupt(let m), .UnknownLanguage(let m), .InvalidInput(let m),
+        .Closed(let m), .Busy(let m), .Internal(let m):
+        return m
+    }
+}
+
+/// Runs one test; an unexpected error is one failure.
+func test(_ name: String, _ body: () throws -> Void) {
+    do {
+        try body()
+    } catch {
+        failed += 1
+        print("FAIL \(name) threw \(error)")
+    }
+}
+
+let packs = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : ".cache/packs"
+
+func newEngine(_ languages: [String] = ["en"]) throws -> Engine {
+    try Engine(packDir: packs, languages: languages, config: EngineConfig())
+}
+
+/// Key output -> centre, from the layout the engine exposes.
+func centres(_ engine: Engine, _ language: String = "en") throws -> [String: (Float, Float)] {
+    var at: [String: (Float, Float)] = [:]
+    for key in try engine.layout(language: language).keys {
+        at[key.output] = (key.x, key.y)
+    }
+    return at
+}
+
+func tapKey(_ session: Session, _ at: [String: (Float, Float)], _ output: String) throws -> Key {
+    let (x, y) = at[output]!
+    return try session.tap(x: x, y: y)
+}
+
+test("engine and layout") {
+    let engine = try newEngine(["en", "de"])
+    check("languages", try engine.languages() == ["de", "en"])
+    let config = try engine.config()
+    check("default config", config.pairWeight == 0.6, config)
+    let layout = try engine.layout(language: "en")
+    check("layout language", layout.language == "en")
+    let kinds = Set(layout.keys.map { $0.kind })
+    check("letters and space", kinds.contains(.letter) && kinds.contains(.space))
+}
+
+test("taps type a word, then suggest and commit") {
+    let engine = try newEngine()
+    let at = try centres(engine)
+    let session = try engine.session(language: "en")
+    for letter in ["h", "e", "l"] {
+        let key = try tapKey(session, at, letter)
+        check("tap \(letter)", key.output == letter && key.kind == .letter, key)
+    }
+    check("current word", try session.currentWord() == "hel")
+    let suggestions = try session.suggestions(k: 3)
+    check("three suggestions", suggestions.count == 3, suggestions)
+    check(
+        "completions of hel",
+        suggestions.allSatisfy { $0.kind == .completion && $0.text.lowercased().hasPrefix("hel") },
+        suggestions)
+    let scores = suggestions.map { $0.score }
+    check("best first", scores == scores.sorted(by: >))
+    check("three by default", try session.suggestions().count == 3)
+    check("space key", try tapKey(session, at, " ").kind == .space)
+    check("space commits as typed", try session.context() == "hel " && session.currentWord() == "")
+    let predictions = try session.suggestions(k: 3)
+    check(
+        "predictions after space",
+        !predictions.isEmpty && predictions.allSatisfy { $0.kind == .prediction }, predictions)
+    try session.setContext(beforeCursor: "Nice to meet y")
+    check("setContext", try session.currentWord() == "y" && session.context() == "Nice to meet ")
+    try session.pick(text: "you")
+    check("pick", try session.context() == "Nice to meet you ")
+    try session.typeText(text: "wor")
+    try session.backspace()
+    check("backspace", try session.currentWord() == "wo")
+    try session.commit()
+    check("commit", try session.context().hasSuffix("you wo ") && session.currentWord() == "")
+    check("language", try session.language() == "en")
+}
+
+test("field options reach the session") {
+    let engine = try newEngine()
+    let password = try engine.session(
+        language: "en", options: SessionOptions(field: .password, noLearning: false))
+    check("password field", try password.options().field == .password)
+    check("password never learns", try !password.learningAllowed())
+    let secret = try engine.session(language: "en", options: SessionOptions(field: .text, noLearning: true))
+    check("noLearning kept", try secret.options().noLearning && !secret.learningAllowed())
+    check("plain field learns", try engine.session(language: "en").learningAllowed())
+}
+
+test("error cases") {
+    raises("missing pack dir", isPackNotFound) {
+        try Engine(packDir: "/nonexistent/nib-packs", languages: ["en"], config: EngineConfig())
+    }
+    let unknown = raises("unknown language", isUnknownLanguage) {
+        try Engine(packDir: packs, languages: ["xx"], config: EngineConfig())
+    }
+    check("unknown language lists the others", message(unknown).contains("en"), message(unknown))
+    let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("nib-swift-\(getpid())")
+    try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: tmp) }
+    let garbage = String(repeating: "garbage, not a language pack", count: 10)
+    try garbage.data(using: .utf8)!.write(to: tmp.appendingPathComponent("xx.nibpack"))
+    let corrupt = raises("corrupt pack", isPackCorrupt) {
+        try Engine(packDir: tmp.path, languages: ["xx"], config: EngineConfig())
+    }
+    check("corrupt pack names the file", message(corrupt).contains("xx.nibpack"), message(corrupt))
+    raises("tag escaping the dir", isInvalidInput) {
+        try Engine(packDir: packs, languages: ["../en"], config: EngineConfig())
+    }
+    raises("bad config", isInvalidInput) {
+        try Engine(packDir: packs, languages: ["en"], config: EngineConfig(pairWeight: 2.0))
+    }
+    let engine = try newEngine()
+    raises("session in unknown language", isUnknownLanguage) { try engine.session(language: "ru") }
+    let session = try engine.session(language: "en")
+    try session.typeText(text: "he")
+    let bad: [(Float, Float)] = [(.nan, 0.5), (0.5, .infinity), (1e9, 1e9), (-50, 1)]
+    for (x, y) in bad {
+        raises("tap (\(x), \(y))", isInvalidInput) { try session.tap(x: x, y: y) }
+    }
+    check("bad taps change nothing", try session.currentWord() == "he")
+}
+
+test("calls after close") {
+    let engine = try newEngine()
+    let session = try engine.session(language: "en")
+    session.close()
+    session.close()
+    let calls: [(String, () throws -> Any)] = [
+        ("tap", { try session.tap(x: 0.5, y: 0.5) }),
+        ("typeText", { try session.typeText(text: "a") }),
+        ("backspace", { try session.backspace() }),
+        ("commit", { try session.commit() }),
+        ("pick", { try session.pick(text: "a") }),
+        ("setContext", { try session.setContext(beforeCursor: "a") }),
+        ("suggestions", { try session.suggestions(k: 3) }),
+        ("currentWord", { try session.currentWord() }),
+    ]
+    for (name, call) in calls {
+        raises("\(name) after close", isClosed, call)
+    }
+    let other = try engine.session(language: "en")
+    engine.close()
+    raises("engine after close", isClosed) { try engine.session(language: "en") }
+    try other.typeText(text: "th")
+    check("sessions outlive their closed engine", try other.suggestions(k: 3).count == 3)
+}
+
+test("hostile strings and threads") {
+    let engine = try newEngine()
+    let session = try engine.session(language: "en")
+    let huge = String(repeating: "a", count: 1_000_000)
+        + String(repeating: "\u{0}\u{7}\u{1b}\u{202e}\u{fffd}", count: 1000)
+    try session.typeText(text: huge)
+    try session.setContext(beforeCursor: huge)
+    try session.pick(text: huge)
+    _ = try session.suggestions(k: UInt32.max)
+    check("huge and control strings are accepted", true)
+    // Swift strings are always valid Unicode: a lone surrogate cannot be
+    // made, so there is no invalid UTF-8 to send.
+    try session.setContext(beforeCursor: "")
+    try session.typeText(text: "th")
+    check("usable after hostile input", try session.suggestions(k: 3).count == 3)
+
+    /// What the two threads saw; shared, so behind a lock.
+    final class Tally: @unchecked Sendable {
+        let lock = NSLock()
+        var busy = 0
+        var errors: [Error] = []
+        func add(_ error: Error) {
+            lock.lock()
+            defer { lock.unlock() }
+            if isBusy(error) { busy += 1 } else { errors.append(error) }
+        }
+    }
+    let tally = Tally()
+    let done = DispatchGroup()
+    for _ in 0..<2 {
+        done.enter()
+        Thread.detachNewThread {
+            for _ in 0..<2000 {
+                do {
+                    try session.typeText(text: "t")
+                    _ = try session.suggestions(k: 3)
+                    try session.backspace()
+                } catch {
+                    tally.add(error)
+                }
+            }
+            done.leave()
+        }
+    }
+    done.wait()
+    let (busy, errors) = (tally.busy, tally.errors)
+    check("two threads: only Busy", errors.isEmpty, errors.prefix(3))
+    print("  threads: \(busy) Busy answers out of 12000 calls")
+}
+
+/// Median and minimum microseconds per call of `call`, over 5 rounds of `n` calls.
+func timePerCall(_ n: Int, _ call: () throws -> Void) rethrows -> (Double, Double) {
+    for _ in 0..<n / 10 { try call() }
+    var rounds: [Double] = []
+    for _ in 0..<5 {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<n { try call() }
+        rounds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(n))
+    }
+    rounds.sort()
+    return (rounds[2], rounds[0])
+}
+
+func benchmark() throws {
+    let engine = try newEngine()
+    let session = try engine.session(language: "en")
+    _ = try tapKey(session, try centres(engine), "h")
+    let n = Int(ProcessInfo.processInfo.environment["NIB_BENCH_CALLS"] ?? "") ?? 10_000
+    let (suggest, suggestMin) = try timePerCall(n) { _ = try session.suggestions(k: 3) }
+    let (word, wordMin) = try timePerCall(n) { _ = try session.currentWord() }
+    print(String(
+        format: "  bench swift: suggestions(3) after a tap %.2f us/call (min %.2f); currentWord %.2f us/call (min %.2f); median of 5 x %d calls",
+        suggest, suggestMin, word, wordMin, n))
+}
+
+test("benchmark", benchmark)
+print("swift: \(passed) passed, \(failed) failed")
+exit(failed == 0 ? 0 : 1)
