@@ -34,7 +34,7 @@ impl Default for Config {
             suggestions: 3,
             lm_weight: 0.7,
             lm_candidates: 8,
-            lm_budget: Duration::from_millis(3),
+            lm_budget: Duration::from_millis(10),
         }
     }
 }

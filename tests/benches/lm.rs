@@ -1,0 +1,67 @@
+//! The neural language model's costs: one context step, scoring candidate
+//! words against a cached context, and a whole keystroke with rescoring.
+#![allow(missing_docs)] // criterion_group! generates undocumented functions
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use nib_engine::{Config, Engine};
+
+fn bench(c: &mut Criterion) {
+    let lm = nib_tests::neural_lm();
+    let mut group = c.benchmark_group("lm");
+    group.sample_size(30);
+
+    // One new token on top of a cached context. The new token cycles through
+    // 200 ids, more than the state cache holds, so every iteration runs the
+    // model; the base context stays cached because every lookup touches it.
+    let base = lm.context_ids("We are going to the station and then I would like");
+    lm.state(&base).ok();
+    let with = |token: u32| {
+        let mut ids = base.clone();
+        ids.push(token);
+        ids
+    };
+    let mut next = 1000u32;
+    let mut cycle = || {
+        next = if next >= 1199 { 1000 } else { next + 1 };
+        next
+    };
+    group.bench_function("context_step", |b| {
+        b.iter(|| black_box(lm.state(&with(cycle())).ok()))
+    });
+
+    // The same step, then eight candidate words scored on the new state (its
+    // word memo is empty): this minus `context_step` is the scoring cost.
+    let words = ["to", "the", "a", "some", "that", "this", "my", "your"];
+    group.bench_function("context_step_and_score_8_words", |b| {
+        b.iter(|| {
+            let state = lm.state(&with(cycle())).ok();
+            black_box(state.map(|s| lm.score_words(&s, &words).ok()))
+        })
+    });
+
+    let engine = Engine::builder()
+        .pack_dir(nib_tests::pack_dir(), ["en"])
+        .language_model(nib_tests::lm_dir(), nib_tests::runtime(), 1)
+        .config(Config {
+            lm_budget: Duration::from_secs(1),
+            ..Config::default()
+        })
+        .build()
+        .expect("engine");
+    let strokes = ["", "t", "th", "tha", "than", "thank"];
+    let mut i = 0;
+    group.bench_function("keystroke_with_rescoring", |b| {
+        b.iter(|| {
+            let typed = strokes[i % strokes.len()];
+            i += 1;
+            black_box(engine.suggest("en", "I would like to", typed, 3).ok())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
