@@ -153,6 +153,7 @@ pub(crate) fn suggest(
             }
         }
     });
+    let mut proposed: Vec<WordId> = Vec::new();
     if key.is_empty()
         && let Some((lm, state)) = &lm_state
     {
@@ -160,6 +161,7 @@ pub(crate) fn suggest(
             if let Some(w) = pack.lookup(word).and_then(|id| pack.word(id))
                 && !w.offensive
             {
+                proposed.push(w.id);
                 candidates.push(w);
             }
         }
@@ -195,7 +197,20 @@ pub(crate) fn suggest(
         if started.elapsed() >= config.lm_budget {
             stages.neural = NeuralStage::OverBudget;
         } else {
-            let shortlist = scored.len().min(config.lm_candidates);
+            // The model rescores the best n-gram candidates and the words it
+            // proposed itself, which the n-gram ranking may have put far down.
+            let keep =
+                |i: usize, w: &WordRef<'_>| i < config.lm_candidates || proposed.contains(&w.id);
+            let (front, back): (Vec<_>, Vec<_>) = std::mem::take(&mut scored)
+                .into_iter()
+                .enumerate()
+                .partition(|(i, (_, w))| keep(*i, w));
+            let shortlist = front.len();
+            scored = front
+                .into_iter()
+                .chain(back)
+                .map(|(_, item)| item)
+                .collect();
             // The model saw words as they are written: "The" after a full stop.
             let natural_case = if typed_case == TypedCase::Upper {
                 TypedCase::Capitalised

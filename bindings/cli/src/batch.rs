@@ -8,7 +8,7 @@
 use std::io::{BufRead, Write};
 use std::time::Instant;
 
-use nib_engine::Engine;
+use nib_engine::{Engine, NeuralStage};
 use serde::{Deserialize, Serialize};
 
 /// Longest request line accepted, in bytes.
@@ -41,6 +41,7 @@ struct Answer<'a> {
     id: Option<serde_json::Value>,
     suggestions: Vec<SuggestionOut<'a>>,
     micros: u64,
+    neural: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -105,10 +106,10 @@ fn answer(
     let k = request.k.unwrap_or(default_k).min(MAX_K);
     let language = request.lang.as_deref().unwrap_or(default_language);
     let started = Instant::now();
-    let result = engine.suggest(language, &request.context, &request.word, k);
+    let result = engine.suggest_with_stages(language, &request.context, &request.word, k);
     let micros = started.elapsed().as_micros() as u64;
     match result {
-        Ok(suggestions) => {
+        Ok((suggestions, stages)) => {
             let suggestions = suggestions
                 .iter()
                 .map(|s| SuggestionOut {
@@ -117,10 +118,17 @@ fn answer(
                     score: s.score,
                 })
                 .collect();
+            let neural = match stages.neural {
+                NeuralStage::NotUsed => "not_used",
+                NeuralStage::Ran => "ran",
+                NeuralStage::OverBudget => "over_budget",
+                NeuralStage::Failed => "failed",
+            };
             serde_json::to_string(&Answer {
                 id: request.id,
                 suggestions,
                 micros,
+                neural,
             })
             .ok()
         }

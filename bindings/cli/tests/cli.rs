@@ -85,6 +85,8 @@ fn batch_answers_every_line_and_survives_bad_ones() {
     assert_eq!(lines[0]["suggestions"][0]["text"], "you");
     assert_eq!(lines[0]["suggestions"].as_array().unwrap().len(), 2);
     assert!(lines[0]["micros"].is_u64());
+    // The set-up fetches ONNX Runtime and the model is in the repository.
+    assert_eq!(lines[0]["neural"], "ran", "{}", lines[0]);
     assert_eq!(lines[1]["line"], 2);
     assert!(
         lines[1]["error"]
