@@ -42,10 +42,23 @@ pub struct Setup {
     pub lm: Option<PathBuf>,
     /// The ONNX Runtime library.
     pub ort: PathBuf,
+    /// Overrides the neural model's weight.
+    pub lm_weight: Option<f32>,
+    /// Overrides the neural stage's budget, in milliseconds.
+    pub lm_budget_ms: Option<u64>,
 }
 
 fn engine(setup: &Setup, language: &str) -> Result<Engine> {
-    let mut builder = Engine::builder().pack_dir(&setup.packs, [language]);
+    let mut config = nib_engine::Config::default();
+    if let Some(weight) = setup.lm_weight {
+        config.lm_weight = weight;
+    }
+    if let Some(ms) = setup.lm_budget_ms {
+        config.lm_budget = std::time::Duration::from_millis(ms);
+    }
+    let mut builder = Engine::builder()
+        .config(config)
+        .pack_dir(&setup.packs, [language]);
     if let Some(lm) = &setup.lm {
         builder = builder.language_model(lm, &setup.ort, 1);
     }

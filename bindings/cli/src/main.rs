@@ -25,6 +25,12 @@ struct Cli {
     /// ONNX Runtime library (default: the pinned wheel's, fetched into .cache/sources).
     #[arg(long, global = true, env = "NIB_ORT")]
     ort: Option<PathBuf>,
+    /// Weight of the neural model against the n-gram score, 0 to 1 (default 0.7).
+    #[arg(long, global = true)]
+    lm_weight: Option<f32>,
+    /// Time in milliseconds a call may spend before the neural stage is skipped (default 10).
+    #[arg(long, global = true)]
+    lm_budget_ms: Option<u64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -54,6 +60,8 @@ fn main() -> ExitCode {
             Some(cli.lm.unwrap_or_else(commands::default_lm_dir))
         },
         ort: cli.ort.unwrap_or_else(commands::default_runtime),
+        lm_weight: cli.lm_weight,
+        lm_budget_ms: cli.lm_budget_ms,
     };
     let packs = &setup.packs;
     let result = match cli.command {
