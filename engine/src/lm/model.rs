@@ -42,8 +42,11 @@ const UNK: &str = "<unk>";
 const METASPACE: char = '\u{2581}';
 /// Tokens of one word beyond which it is not scored.
 pub const MAX_WORD_TOKENS: usize = 8;
-/// Context entries kept in the LRU.
-const CONTEXT_CACHE: usize = 64;
+/// Context entries kept in the LRU. Each holds its key/value cache (about
+/// 8 KB per token of context) and a next-token distribution (64 KB): 16
+/// entries stay within a few megabytes and cover the text field's recent
+/// words, which is what typing revisits.
+const CONTEXT_CACHE: usize = 16;
 /// Word scores kept per context before the memo is cleared.
 const WORD_MEMO: usize = 4096;
 
@@ -190,6 +193,12 @@ impl NeuralLm {
             .with_intra_threads(threads.max(1))
             .map_err(|e| ort_fail(&e))?
             .with_inter_threads(1)
+            .map_err(|e| ort_fail(&e))?
+            // A keyboard process cannot keep an arena sized for the largest
+            // batch ever seen: allocate per run instead.
+            .with_memory_pattern(false)
+            .map_err(|e| ort_fail(&e))?
+            .with_execution_providers([ort::ep::CPU::default().with_arena_allocator(false).build()])
             .map_err(|e| ort_fail(&e))?
             .commit_from_file(&model_path)
             .map_err(|e| ort_fail(&e))?;
