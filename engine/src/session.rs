@@ -293,16 +293,7 @@ mod tests {
             })
             .collect();
         let spec = PackSpec {
-            manifest: crate::pack::Manifest {
-                language: "en".into(),
-                name: "English".into(),
-                pack_version: "test".into(),
-                words: 0,
-                offensive_words: 0,
-                pairs: 0,
-                casing: "as given".into(),
-                sources: vec![],
-            },
+            manifest: crate::pack::tests::sample_manifest(),
             layout,
             words,
             pairs: vec![],

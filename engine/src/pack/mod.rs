@@ -460,4 +460,4 @@ impl LanguagePack {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
