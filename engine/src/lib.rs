@@ -31,6 +31,7 @@ pub mod pack;
 mod session;
 mod suggest;
 mod text;
+pub mod typing;
 
 pub use engine::{Config, Engine, EngineBuilder, available_in};
 pub use error::{Error, Result};

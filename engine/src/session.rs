@@ -25,7 +25,10 @@ const WORD_LIMIT: usize = 1024;
 /// What kind of text a field holds, as the host's editor reports it
 /// (Android's `inputType` class and variation, iOS's `keyboardType` and
 /// `isSecureTextEntry`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum FieldType {
     /// Ordinary text.
     #[default]

@@ -10,7 +10,8 @@ use nib_engine::eval::{KsrReport, keystroke_savings, keystroke_savings_timed};
 use nib_languages::{BuildInputs, RECIPES};
 use serde_json::json;
 
-type Result<T = ()> = std::result::Result<T, Box<dyn Error>>;
+/// The commands' result.
+pub type Result<T = ()> = std::result::Result<T, Box<dyn Error>>;
 
 /// The repository root this binary was built from.
 fn repository() -> PathBuf {
@@ -49,6 +50,12 @@ pub struct Setup {
 }
 
 fn engine(setup: &Setup, language: &str) -> Result<Engine> {
+    engine_for(setup, &[language])
+}
+
+/// An engine with the packs of `languages` (and the neural model, unless
+/// disabled).
+pub fn engine_for<S: AsRef<str>>(setup: &Setup, languages: &[S]) -> Result<Engine> {
     let mut config = nib_engine::Config::default();
     if let Some(weight) = setup.lm_weight {
         config.lm_weight = weight;
@@ -58,7 +65,7 @@ fn engine(setup: &Setup, language: &str) -> Result<Engine> {
     }
     let mut builder = Engine::builder()
         .config(config)
-        .pack_dir(&setup.packs, [language]);
+        .pack_dir(&setup.packs, languages.iter().map(AsRef::as_ref));
     if let Some(lm) = &setup.lm {
         builder = builder.language_model(lm, &setup.ort, 1);
     }

@@ -3,6 +3,8 @@
 
 mod batch;
 mod commands;
+mod report;
+mod typing;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +50,12 @@ enum Command {
     /// The quick-start demo: suggestions for sample sentences and the KSR of
     /// the bundled sample texts.
     Demo(commands::DemoArgs),
+    /// Simulate a typist: turn text into a typing log (JSON Lines).
+    Simulate(typing::SimulateArgs),
+    /// Replay typing logs through the engine: accuracy, savings, latency.
+    Replay(typing::ReplayArgs),
+    /// Merge partial results of `nib replay --partial` into one summary.
+    Merge(typing::MergeArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +78,9 @@ fn main() -> ExitCode {
         Command::BuildPacks(args) => commands::build_packs(packs, args),
         Command::Ksr(args) => commands::ksr(&setup, args),
         Command::Demo(args) => commands::demo(&setup, args),
+        Command::Simulate(args) => typing::simulate(&setup, args),
+        Command::Replay(args) => typing::replay(&setup, args),
+        Command::Merge(args) => typing::merge(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
