@@ -13,3 +13,5 @@ mod bad_input;
 mod packs;
 // The neural language model: caching, scoring, bad model files.
 mod lm;
+// Typing logs: simulation, replay, merging, bad logs, the schema.
+mod typing;

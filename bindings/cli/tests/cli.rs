@@ -170,3 +170,245 @@ fn unknown_language_and_missing_file_fail_with_a_message() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/text.txt"));
 }
+
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nib-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn repo(path: &str) -> String {
+    format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The summary without its `timing` object, which alone may differ between
+/// runs.
+fn without_timing(mut summary: serde_json::Value) -> serde_json::Value {
+    summary.as_object_mut().unwrap().remove("timing");
+    summary
+}
+
+#[test]
+fn the_bundled_sample_log_is_what_simulate_writes() {
+    // The command that made bindings/cli/samples/en.typing.jsonl.
+    let out = nib(
+        &[
+            "simulate",
+            "--lang",
+            "en",
+            "--sigma",
+            "0.3",
+            "--seed",
+            "7",
+            &repo("bindings/cli/samples/en.txt"),
+        ],
+        b"",
+    );
+    ok(&out);
+    let bundled = std::fs::read(repo("bindings/cli/samples/en.typing.jsonl")).unwrap();
+    assert!(
+        out.stdout == bundled,
+        "the sample log is out of date: regenerate it with the command above"
+    );
+}
+
+#[test]
+fn replay_writes_a_deterministic_summary_and_an_html_report() {
+    let dir = scratch("report");
+    let sample = repo("bindings/cli/samples/en.typing.jsonl");
+    let mut summaries = Vec::new();
+    for run in ["a", "b"] {
+        let report = dir.join(run);
+        let out = nib(
+            &[
+                "--no-lm",
+                "replay",
+                "--jobs",
+                "2",
+                "--report",
+                report.to_str().unwrap(),
+                &sample,
+            ],
+            b"",
+        );
+        ok(&out);
+        assert!(stdout(&out).contains("word accuracy"), "{}", stdout(&out));
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
+                .unwrap();
+        let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+        assert_eq!(html.matches("<svg").count(), 4, "four plots");
+        assert!(html.contains("By tap noise"));
+        summaries.push(summary);
+    }
+    assert_eq!(summaries[0]["event_count"], 549);
+    assert_eq!(summaries[0]["by_noise"].as_object().unwrap().len(), 1);
+    assert!(
+        summaries[0]["timing"]["latency"]["tap"]["p99_us"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    let (a, b) = (
+        without_timing(summaries[0].clone()),
+        without_timing(summaries[1].clone()),
+    );
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
+}
+
+#[test]
+fn merged_partials_give_the_summary_of_one_run() {
+    let dir = scratch("merge");
+    let mut logs = Vec::new();
+    for (language, sigma) in [("en", "0.2"), ("de", "0.3"), ("ru", "0.4")] {
+        let log = dir.join(format!("{language}.jsonl"));
+        let text = repo(&format!("bindings/cli/samples/{language}.txt"));
+        let out = nib(
+            &[
+                "simulate",
+                "--lang",
+                language,
+                "--sigma",
+                sigma,
+                "--omission",
+                "0.02",
+                "-o",
+                log.to_str().unwrap(),
+                &text,
+            ],
+            b"",
+        );
+        ok(&out);
+        logs.push(log.to_str().unwrap().to_owned());
+    }
+    let mut args = vec!["--no-lm", "replay", "--json"];
+    args.extend(logs.iter().map(String::as_str));
+    let whole = nib(&args, b"");
+    ok(&whole);
+    let whole: serde_json::Value = serde_json::from_str(&stdout(&whole)).unwrap();
+
+    // One shard per log, one of them through standard input and output as
+    // a batch engine's pipe stage would run it.
+    let mut partials = Vec::new();
+    for (i, log) in logs.iter().enumerate() {
+        let partial = dir.join(format!("part-{i}.json"));
+        let out = if i == 0 {
+            let out = nib(
+                &["--no-lm", "replay", "--partial", "-", "-"],
+                &std::fs::read(log).unwrap(),
+            );
+            std::fs::write(&partial, &out.stdout).unwrap();
+            out
+        } else {
+            nib(
+                &[
+                    "--no-lm",
+                    "replay",
+                    "--partial",
+                    partial.to_str().unwrap(),
+                    log,
+                ],
+                b"",
+            )
+        };
+        ok(&out);
+        partials.push(partial.to_str().unwrap().to_owned());
+    }
+    let mut args = vec!["merge", "--json"];
+    args.extend(partials.iter().rev().map(String::as_str));
+    let merged = nib(&args, b"");
+    ok(&merged);
+    let merged: serde_json::Value = serde_json::from_str(&stdout(&merged)).unwrap();
+    // The log names of problem examples differ ("-"); there are none.
+    assert_eq!(whole["problem_count"], 0);
+    assert_eq!(merged["logs"], 3);
+    assert_eq!(
+        without_timing(merged.clone()),
+        without_timing(whole.clone())
+    );
+    assert_eq!(
+        merged["timing"]["latency"]["tap"]["count"],
+        whole["timing"]["latency"]["tap"]["count"]
+    );
+
+    // Partials of another k do not merge.
+    let other = dir.join("other-k.json");
+    ok(&nib(
+        &[
+            "--no-lm",
+            "replay",
+            "-k",
+            "5",
+            "--partial",
+            other.to_str().unwrap(),
+            &logs[0],
+        ],
+        b"",
+    ));
+    let out = nib(&["merge", &partials[0], other.to_str().unwrap()], b"");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not mergeable"));
+}
+
+#[test]
+fn bad_logs_are_reported_and_strict_mode_fails() {
+    let dir = scratch("bad");
+    let log = dir.join("bad.jsonl");
+    std::fs::write(
+        &log,
+        "{\"type\":\"session\",\"version\":1,\"language\":\"en\"}\n{\"type\":\"tap\",\"x\":1\n{\"type\":\"key\",\"key\":\"a\"}\n",
+    )
+    .unwrap();
+    let path = log.to_str().unwrap();
+    let out = nib(&["--no-lm", "replay", "--json", path], b"");
+    ok(&out);
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(summary["problems"]["malformed"], 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.jsonl:line 2"));
+
+    let out = nib(&["--no-lm", "replay", "--strict", path], b"");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.jsonl:line 2"));
+
+    let empty = dir.join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let out = nib(&["--no-lm", "replay", empty.to_str().unwrap()], b"");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no events"));
+
+    let out = nib(&["--no-lm", "replay", "/nonexistent/log.jsonl"], b"");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/log.jsonl"));
+
+    let out = nib(&["simulate", "--sigma=-1", path], b"");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tap noise"));
+}
+
+#[test]
+fn replay_runs_the_neural_model_when_it_is_there() {
+    let out = nib(
+        &[
+            "replay",
+            "--json",
+            &repo("bindings/cli/samples/en.typing.jsonl"),
+        ],
+        b"",
+    );
+    ok(&out);
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(summary["neural"], "nib-lm-1");
+    assert!(summary["overall"]["ksr"].as_f64().unwrap() > 0.2);
+}

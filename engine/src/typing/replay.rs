@@ -805,7 +805,7 @@ impl SessionReplay {
             // The word was never ended (the space bar was missed): what was
             // typed runs on into the next word.
             token.open = false;
-            token.committed.push(typed.to_owned());
+            token.committed.push(format!("{typed}…"));
             token.typed.push(format!("{typed}…"));
         }
         if !token.measurable {
