@@ -159,6 +159,7 @@ fn shards_merge_into_the_tally_of_one_run() {
     assert_eq!(merged.overall, one.overall);
     assert_eq!(merged.by_language, one.by_language);
     assert_eq!(merged.by_noise, one.by_noise);
+    assert_eq!(merged.by_language_noise, one.by_language_noise);
     assert_eq!(merged.by_word_length, one.by_word_length);
     assert_eq!(merged.events, one.events);
     assert_eq!(merged.sessions, one.sessions);

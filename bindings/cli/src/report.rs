@@ -80,6 +80,7 @@ pub fn summary(partial: &Partial, wall: Option<f64>) -> Value {
         "overall": metrics_json(&t.overall),
         "by_language": group(&t.by_language),
         "by_noise": group(&t.by_noise),
+        "by_language_noise": group(&t.by_language_noise),
         "by_word_length": by_length,
         "timing": {
             "latency": latency,
@@ -398,6 +399,36 @@ fn metrics_table(rows: &[(String, &Metrics)]) -> String {
     html
 }
 
+/// Word accuracy and KSR with one row per language and one column per
+/// noise level.
+fn language_noise_table(t: &Tally) -> String {
+    let mut html =
+        String::from("<p>Word accuracy / KSR by language and tap noise:</p>\n<table><tr><th></th>");
+    for noise in t.by_noise.keys() {
+        let _ = write!(html, "<th>σ {}</th>", escape(noise));
+    }
+    html.push_str("</tr>\n");
+    for language in t.by_language.keys() {
+        let _ = write!(html, "<tr><td>{}</td>", escape(language));
+        for noise in t.by_noise.keys() {
+            match t.by_language_noise.get(&format!("{language} {noise}")) {
+                Some(m) => {
+                    let _ = write!(
+                        html,
+                        "<td>{} / {}</td>",
+                        pct(m.word_accuracy()),
+                        pct(m.ksr())
+                    );
+                }
+                None => html.push_str("<td></td>"),
+            }
+        }
+        html.push_str("</tr>\n");
+    }
+    html.push_str("</table>\n");
+    html
+}
+
 /// The self-contained HTML report.
 pub fn html(
     partial: &Partial,
@@ -437,6 +468,9 @@ pub fn html(
         "<figure>{}</figure>\n",
         rates_plot("By tap noise", "σ (key widths)", &numeric, &RATES)?
     ));
+    if t.by_language.len() > 1 && t.by_noise.len() > 1 {
+        html.push_str(&language_noise_table(t));
+    }
     html.push_str("<h2>By word length</h2>\n");
     let lengths: Vec<(f64, &Metrics)> = t
         .by_word_length

@@ -276,6 +276,8 @@ pub struct Tally {
     pub by_language: BTreeMap<String, Metrics>,
     /// By the `sigma` of the session headers' metadata ("unknown" without).
     pub by_noise: BTreeMap<String, Metrics>,
+    /// By language and noise, keyed "language sigma" (e.g. "en 0.30").
+    pub by_language_noise: BTreeMap<String, Metrics>,
     /// By the length of the intended word, in characters (longer than 20
     /// counted as 20).
     pub by_word_length: BTreeMap<u32, Metrics>,
@@ -299,6 +301,7 @@ impl Default for Tally {
             overall: Metrics::default(),
             by_language: BTreeMap::new(),
             by_noise: BTreeMap::new(),
+            by_language_noise: BTreeMap::new(),
             by_word_length: BTreeMap::new(),
             latency: BTreeMap::new(),
             busy_nanos: 0,
@@ -322,6 +325,7 @@ impl Tally {
         self.overall.add(&other.overall);
         add_metrics(&mut self.by_language, &other.by_language);
         add_metrics(&mut self.by_noise, &other.by_noise);
+        add_metrics(&mut self.by_language_noise, &other.by_language_noise);
         add_metrics(&mut self.by_word_length, &other.by_word_length);
         for (kind, histogram) in &other.latency {
             self.latency
@@ -356,6 +360,11 @@ impl Tally {
         self.overall.add(metrics);
         add_one(&mut self.by_language, language.to_owned(), metrics);
         add_one(&mut self.by_noise, noise.to_owned(), metrics);
+        add_one(
+            &mut self.by_language_noise,
+            format!("{language} {noise}"),
+            metrics,
+        );
         add_one(&mut self.by_word_length, word_length.min(20), metrics);
     }
 }
