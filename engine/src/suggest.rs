@@ -97,22 +97,17 @@ pub(crate) fn suggest(
     k: usize,
 ) -> (Vec<Suggestion>, Stages) {
     let started = Instant::now();
-    let mut stages = Stages {
-        neural: NeuralStage::NotUsed,
-    };
     if k == 0 || typed.chars().count() > MAX_WORD_CHARS {
-        return (Vec::new(), stages);
+        return (Vec::new(), Stages::unused());
     }
     let typed: String = typed.nfc().collect();
     let key = fold(&typed);
     if key.is_empty() && !typed.is_empty() {
-        return (Vec::new(), stages);
+        return (Vec::new(), Stages::unused());
     }
     let info = analyse(context);
     let previous = info.previous_word.and_then(|w| pack.lookup(w));
-    let (total, followers): (u32, Vec<(WordId, u32)>) = previous
-        .and_then(|p| pack.followers(p))
-        .map_or((0, Vec::new()), |(t, iter)| (t, iter.collect()));
+    let followers = followers_of(pack, previous);
 
     let mut candidates: Vec<WordRef<'_>> = Vec::with_capacity(64);
     let offered = |w: &WordRef<'_>| !w.offensive || fold(w.surface) == key;
@@ -129,7 +124,7 @@ pub(crate) fn suggest(
             });
         }
     }
-    for &(id, _) in &followers {
+    for &(id, _) in &followers.1 {
         if let Some(w) = pack.word(id)
             && folded_starts_with(w.surface, &key)
             && offered(&w)
@@ -137,129 +132,232 @@ pub(crate) fn suggest(
             candidates.push(w);
         }
     }
-
-    // The neural model's own next-word guesses, where the lexicon knows them.
-    let lm_state = lm.and_then(|lm| {
-        let within = started.elapsed() < config.lm_budget;
-        if !within {
-            stages.neural = NeuralStage::OverBudget;
-            return None;
-        }
-        match lm.state(&lm.context_ids(context)) {
-            Ok(state) => Some((lm, state)),
-            Err(_) => {
-                stages.neural = NeuralStage::Failed;
-                None
-            }
-        }
-    });
-    let mut proposed: Vec<WordId> = Vec::new();
-    if key.is_empty()
-        && let Some((lm, state)) = &lm_state
-    {
-        for (word, _) in lm.next_word_tokens(state, config.lm_candidates) {
-            if let Some(w) = pack.lookup(word).and_then(|id| pack.word(id))
-                && !w.offensive
-            {
-                proposed.push(w.id);
-                candidates.push(w);
-            }
-        }
-    }
-
-    candidates.sort_unstable_by_key(|w| w.id);
-    candidates.dedup_by_key(|w| w.id);
-
-    let lambda = if total > 0 {
-        f64::from(config.pair_weight.clamp(0.0, 1.0))
-    } else {
-        0.0
-    };
-    let mut scored: Vec<(f64, WordRef<'_>)> = candidates
-        .into_iter()
-        .map(|word| {
-            let unigram = 10f64.powf(-f64::from(word.cost) / 100.0);
-            let pair = followers
-                .iter()
-                .find(|(id, _)| *id == word.id)
-                .map_or(0.0, |&(_, n)| f64::from(n) / f64::from(total.max(1)));
-            ((lambda * pair + (1.0 - lambda) * unigram).ln(), word)
-        })
-        .collect();
-    let by_score = |a: &(f64, WordRef<'_>), b: &(f64, WordRef<'_>)| {
-        b.0.total_cmp(&a.0)
-            .then_with(|| a.1.surface.cmp(b.1.surface))
-    };
-    scored.sort_by(by_score);
-
-    let typed_case = TypedCase::of(&typed);
-    if let Some((lm, state)) = &lm_state {
-        if started.elapsed() >= config.lm_budget {
-            stages.neural = NeuralStage::OverBudget;
-        } else {
-            // The model rescores the best n-gram candidates and the words it
-            // proposed itself, which the n-gram ranking may have put far down.
-            let keep =
-                |i: usize, w: &WordRef<'_>| i < config.lm_candidates || proposed.contains(&w.id);
-            let (front, back): (Vec<_>, Vec<_>) = std::mem::take(&mut scored)
-                .into_iter()
-                .enumerate()
-                .partition(|(i, (_, w))| keep(*i, w));
-            let shortlist = front.len();
-            scored = front
-                .into_iter()
-                .chain(back)
-                .map(|(_, item)| item)
-                .collect();
-            // The model saw words as they are written: "The" after a full stop.
-            let natural_case = if typed_case == TypedCase::Upper {
-                TypedCase::Capitalised
-            } else {
-                typed_case
-            };
-            let written: Vec<String> = scored[..shortlist]
-                .iter()
-                .map(|(_, w)| apply_case(w.surface, natural_case, info.sentence_start))
-                .collect();
-            let refs: Vec<&str> = written.iter().map(String::as_str).collect();
-            match lm.score_words(state, &refs) {
-                Ok(lm_scores) => {
-                    let weight = f64::from(config.lm_weight.clamp(0.0, 1.0));
-                    for ((score, _), lm_score) in scored[..shortlist].iter_mut().zip(lm_scores) {
-                        if let Some(lm_score) = lm_score {
-                            *score = weight * f64::from(lm_score) + (1.0 - weight) * *score;
-                        }
-                    }
-                    scored[..shortlist].sort_by(by_score);
-                    stages.neural = NeuralStage::Ran;
-                }
-                Err(_) => stages.neural = NeuralStage::Failed,
-            }
-        }
-    }
-
     let kind = if key.is_empty() {
         SuggestionKind::Prediction
     } else {
         SuggestionKind::Completion
     };
-    // `k` comes from the host and may be huge; reserving it up front would
-    // abort on allocation failure.
-    let mut out: Vec<Suggestion> = Vec::with_capacity(k.min(16));
-    for (score, word) in scored {
-        let text = apply_case(word.surface, typed_case, info.sentence_start);
-        // Case changes can make two words look the same ("Paris", "paris" at
-        // a sentence start); the better one came first.
-        if out.iter().all(|s| s.text != text) {
-            out.push(Suggestion {
-                text,
-                kind,
-                score: score as f32,
-            });
-            if out.len() == k {
-                break;
-            }
+    let candidates = candidates
+        .into_iter()
+        .map(|word| Candidate {
+            word,
+            bias: 0.0,
+            kind,
+        })
+        .collect();
+    let ranking = Ranking {
+        pack,
+        lm,
+        config,
+        context,
+        started,
+        predict: key.is_empty(),
+    };
+    ranking.rank(candidates, &followers, TypedCase::of(&typed), k)
+}
+
+/// A word to rank, with a log-probability added to its score (the touch
+/// model's, for decoded words) and the kind it is shown as.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Candidate<'a> {
+    /// The word.
+    pub word: WordRef<'a>,
+    /// Added to the language-model score (natural log).
+    pub bias: f64,
+    /// How it is shown.
+    pub kind: SuggestionKind,
+}
+
+/// The pair counts after the previous word: the total and the followers.
+pub(crate) type Followers = (u32, Vec<(WordId, u32)>);
+
+/// The followers of `previous`, if any.
+pub(crate) fn followers_of(pack: &LanguagePack, previous: Option<WordId>) -> Followers {
+    previous
+        .and_then(|p| pack.followers(p))
+        .map_or((0, Vec::new()), |(t, iter)| (t, iter.collect()))
+}
+
+impl Stages {
+    fn unused() -> Self {
+        Stages {
+            neural: NeuralStage::NotUsed,
         }
     }
-    (out, stages)
+}
+
+/// Ranks candidate words for one call: the n-gram score, then the neural
+/// model's while the budget lasts, plus each candidate's bias.
+pub(crate) struct Ranking<'a> {
+    pub pack: &'a LanguagePack,
+    pub lm: Option<&'a NeuralLm>,
+    pub config: &'a Config,
+    pub context: &'a str,
+    pub started: Instant,
+    /// Before the first letter: the model may propose its own next words.
+    pub predict: bool,
+}
+
+impl<'a> Ranking<'a> {
+    /// The n-gram log-probability of `word` after the previous word.
+    pub(crate) fn ngram_score(&self, word: &WordRef<'_>, followers: &Followers) -> f64 {
+        let (total, list) = followers;
+        let lambda = if *total > 0 {
+            f64::from(self.config.pair_weight.clamp(0.0, 1.0))
+        } else {
+            0.0
+        };
+        let unigram = 10f64.powf(-f64::from(word.cost) / 100.0);
+        let pair = list
+            .iter()
+            .find(|(id, _)| *id == word.id)
+            .map_or(0.0, |&(_, n)| f64::from(n) / f64::from((*total).max(1)));
+        (lambda * pair + (1.0 - lambda) * unigram).ln()
+    }
+
+    /// The candidates ranked, best first, with their scores, before the
+    /// case of what was typed is applied.
+    pub(crate) fn scored(
+        &self,
+        mut candidates: Vec<Candidate<'a>>,
+        followers: &Followers,
+        typed_case: TypedCase,
+        stages: &mut Stages,
+    ) -> Vec<(f64, Candidate<'a>)> {
+        let info = analyse(self.context);
+        let config = self.config;
+        // The neural model's own next-word guesses, where the lexicon knows them.
+        let lm_state = self.lm.and_then(|lm| {
+            if self.started.elapsed() >= config.lm_budget {
+                stages.neural = NeuralStage::OverBudget;
+                return None;
+            }
+            match lm.state(&lm.context_ids(self.context)) {
+                Ok(state) => Some((lm, state)),
+                Err(_) => {
+                    stages.neural = NeuralStage::Failed;
+                    None
+                }
+            }
+        });
+        let mut proposed: Vec<WordId> = Vec::new();
+        if self.predict
+            && let Some((lm, state)) = &lm_state
+        {
+            for (word, _) in lm.next_word_tokens(state, config.lm_candidates) {
+                if let Some(w) = self.pack.lookup(word).and_then(|id| self.pack.word(id))
+                    && !w.offensive
+                {
+                    proposed.push(w.id);
+                    candidates.push(Candidate {
+                        word: w,
+                        bias: 0.0,
+                        kind: SuggestionKind::Prediction,
+                    });
+                }
+            }
+        }
+        // One entry per word: the best bias wins.
+        candidates.sort_unstable_by(|a, b| {
+            a.word
+                .id
+                .cmp(&b.word.id)
+                .then_with(|| b.bias.total_cmp(&a.bias))
+        });
+        candidates.dedup_by_key(|c| c.word.id);
+
+        let mut scored: Vec<(f64, Candidate<'a>)> = candidates
+            .into_iter()
+            .map(|c| (self.ngram_score(&c.word, followers) + c.bias, c))
+            .collect();
+        let by_score = |a: &(f64, Candidate<'_>), b: &(f64, Candidate<'_>)| {
+            b.0.total_cmp(&a.0)
+                .then_with(|| a.1.word.surface.cmp(b.1.word.surface))
+        };
+        scored.sort_by(by_score);
+
+        if let Some((lm, state)) = &lm_state {
+            if self.started.elapsed() >= config.lm_budget {
+                stages.neural = NeuralStage::OverBudget;
+            } else {
+                // The model rescores the best n-gram candidates and the words
+                // it proposed itself, which the n-gram ranking may have put
+                // far down.
+                let keep = |i: usize, c: &Candidate<'_>| {
+                    i < config.lm_candidates || proposed.contains(&c.word.id)
+                };
+                let (front, back): (Vec<_>, Vec<_>) = std::mem::take(&mut scored)
+                    .into_iter()
+                    .enumerate()
+                    .partition(|(i, (_, c))| keep(*i, c));
+                let shortlist = front.len();
+                scored = front
+                    .into_iter()
+                    .chain(back)
+                    .map(|(_, item)| item)
+                    .collect();
+                // The model saw words as they are written: "The" after a full stop.
+                let natural_case = if typed_case == TypedCase::Upper {
+                    TypedCase::Capitalised
+                } else {
+                    typed_case
+                };
+                let written: Vec<String> = scored[..shortlist]
+                    .iter()
+                    .map(|(_, c)| apply_case(c.word.surface, natural_case, info.sentence_start))
+                    .collect();
+                let refs: Vec<&str> = written.iter().map(String::as_str).collect();
+                match lm.score_words(state, &refs) {
+                    Ok(lm_scores) => {
+                        let weight = f64::from(config.lm_weight.clamp(0.0, 1.0));
+                        for ((score, c), lm_score) in scored[..shortlist].iter_mut().zip(lm_scores)
+                        {
+                            if let Some(lm_score) = lm_score {
+                                let ngram = *score - c.bias;
+                                *score = weight * f64::from(lm_score)
+                                    + (1.0 - weight) * ngram
+                                    + c.bias;
+                            }
+                        }
+                        scored[..shortlist].sort_by(by_score);
+                        stages.neural = NeuralStage::Ran;
+                    }
+                    Err(_) => stages.neural = NeuralStage::Failed,
+                }
+            }
+        }
+        scored
+    }
+
+    /// The top `k` suggestions among `candidates`.
+    pub(crate) fn rank(
+        &self,
+        candidates: Vec<Candidate<'a>>,
+        followers: &Followers,
+        typed_case: TypedCase,
+        k: usize,
+    ) -> (Vec<Suggestion>, Stages) {
+        let mut stages = Stages::unused();
+        let scored = self.scored(candidates, followers, typed_case, &mut stages);
+        let sentence_start = analyse(self.context).sentence_start;
+        // `k` comes from the host and may be huge; reserving it up front would
+        // abort on allocation failure.
+        let mut out: Vec<Suggestion> = Vec::with_capacity(k.min(16));
+        for (score, c) in scored {
+            let text = apply_case(c.word.surface, typed_case, sentence_start);
+            // Case changes can make two words look the same ("Paris", "paris" at
+            // a sentence start); the better one came first.
+            if out.iter().all(|s| s.text != text) {
+                out.push(Suggestion {
+                    text,
+                    kind: c.kind,
+                    score: score as f32,
+                });
+                if out.len() == k {
+                    break;
+                }
+            }
+        }
+        (out, stages)
+    }
 }
