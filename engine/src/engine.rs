@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::decode::{Corrector, SpatialModel};
 use crate::error::{Error, Result};
 use crate::lm::NeuralLm;
 use crate::pack::{LanguagePack, PACK_EXTENSION};
@@ -26,6 +27,25 @@ pub struct Config {
     pub lm_candidates: usize,
     /// Time a call may spend before the neural stage is skipped.
     pub lm_budget: Duration,
+    /// Which corrector decides what a typed word becomes at the space.
+    pub corrector: Corrector,
+    /// Standard deviation of taps around a key centre, in key widths, that
+    /// the touch model assumes.
+    pub touch_sigma: f32,
+    /// Weight of the touch model's log-likelihood against the language
+    /// model's.
+    pub touch_weight: f32,
+    /// Cost (nats) of a stray tap or a left-out letter; a swap costs half a
+    /// nat less.
+    pub edit_penalty: f32,
+    /// A typed lexicon word at most this costly (centibels, lower is more
+    /// frequent) is never autocorrected.
+    pub keep_cost: u16,
+    /// Log-probability of a typed word the lexicon does not know.
+    pub unknown_word_log_prob: f32,
+    /// A correction is applied when it scores this many nats above the
+    /// typed word; above zero it is only offered.
+    pub autocorrect_margin: f32,
 }
 
 impl Default for Config {
@@ -36,6 +56,13 @@ impl Default for Config {
             lm_weight: 0.9,
             lm_candidates: 8,
             lm_budget: Duration::from_millis(10),
+            corrector: Corrector::Spatial,
+            touch_sigma: 0.45,
+            touch_weight: 1.0,
+            edit_penalty: 5.0,
+            keep_cost: 450,
+            unknown_word_log_prob: -16.0,
+            autocorrect_margin: 2.0,
         }
     }
 }
@@ -137,13 +164,15 @@ impl EngineBuilder {
                 Err(e) => (None, Some(e)),
             },
         };
+        let inner = Arc::new(Inner {
+            config: self.config,
+            packs,
+            lm,
+            lm_error,
+        });
         Ok(Engine {
-            inner: Arc::new(Inner {
-                config: self.config,
-                packs,
-                lm,
-                lm_error,
-            }),
+            spatial: spatial_models(&inner),
+            inner,
         })
     }
 }
@@ -177,6 +206,22 @@ struct Inner {
 #[derive(Debug, Clone)]
 pub struct Engine {
     inner: Arc<Inner>,
+    /// Touch models with what this user's taps taught them.
+    spatial: Arc<BTreeMap<String, Arc<SpatialModel>>>,
+}
+
+/// Fresh touch models for every pack.
+fn spatial_models(inner: &Inner) -> Arc<BTreeMap<String, Arc<SpatialModel>>> {
+    Arc::new(
+        inner
+            .packs
+            .iter()
+            .map(|(language, pack)| {
+                let model = SpatialModel::new(pack.layout(), inner.config.touch_sigma);
+                (language.clone(), Arc::new(model))
+            })
+            .collect(),
+    )
 }
 
 impl Engine {
@@ -204,6 +249,28 @@ impl Engine {
                 language: language.to_owned(),
                 available: self.languages().map(str::to_owned).collect(),
             })
+    }
+
+    /// The touch model of `language`'s layout, with the offsets learned
+    /// from this engine's sessions.
+    pub fn spatial_model(&self, language: &str) -> Result<&Arc<SpatialModel>> {
+        self.pack(language)?;
+        self.spatial
+            .get(language)
+            .ok_or_else(|| Error::UnknownLanguage {
+                language: language.to_owned(),
+                available: self.languages().map(str::to_owned).collect(),
+            })
+    }
+
+    /// The same packs and models with nothing learned: a fresh user. Cheap
+    /// (the packs and models are shared); replays give each log its own,
+    /// so that what one log teaches does not leak into another.
+    pub fn fresh_user(&self) -> Engine {
+        Engine {
+            spatial: spatial_models(&self.inner),
+            inner: self.inner.clone(),
+        }
     }
 
     /// The neural language model, if one is loaded.

@@ -22,6 +22,7 @@
 //! "don't".
 #![deny(missing_docs)]
 
+pub mod decode;
 mod engine;
 mod error;
 pub mod eval;

@@ -8,11 +8,15 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
+use std::collections::HashSet;
+
+use crate::decode::{self, Action, Corrector, Decision, Decoder, Observation};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::layout::{Key, KeyKind};
-use crate::suggest::Suggestion;
+use crate::suggest::{Suggestion, SuggestionKind};
 use crate::text::context::is_word_char;
+use crate::text::fold::fold;
 
 /// Context kept before the current word, in bytes: enough for the previous
 /// words; older text does not change the prediction.
@@ -70,8 +74,25 @@ pub struct Session {
     options: SessionOptions,
     context: String,
     word: String,
+    /// Where each character of `word` was tapped (`None`: typed as text).
+    taps: Vec<Option<(f32, f32)>>,
     /// Shift was tapped: the next letter tapped is upper case.
     shift: bool,
+    /// The autocorrection just applied, undone by a backspace right after.
+    last_correction: Option<Undo>,
+    /// Folded words the user reverted an autocorrection of: kept as typed
+    /// for the rest of the session.
+    reverted: HashSet<String>,
+    /// The last autocorrect decision.
+    last_decision: Option<Decision>,
+}
+
+/// What undoing an autocorrection restores.
+#[derive(Debug, Clone)]
+struct Undo {
+    typed: String,
+    taps: Vec<Option<(f32, f32)>>,
+    corrected: String,
 }
 
 impl Session {
@@ -82,7 +103,11 @@ impl Session {
             options,
             context: String::new(),
             word: String::new(),
+            taps: Vec::new(),
             shift: false,
+            last_correction: None,
+            reverted: HashSet::new(),
+            last_decision: None,
         }
     }
 
@@ -116,10 +141,17 @@ impl Session {
     /// Types `text`: letters extend the current word; anything else
     /// (space, punctuation) commits it. Control characters are ignored.
     pub fn type_text(&mut self, text: &str) {
+        self.last_correction = None;
+        self.type_at(text, None);
+    }
+
+    /// Types `text`, recording `at` as where each letter was tapped.
+    fn type_at(&mut self, text: &str, at: Option<(f32, f32)>) {
         for c in text.chars() {
             if is_word_char(c) {
                 if self.word.len() + c.len_utf8() <= WORD_LIMIT {
                     self.word.push(c);
+                    self.taps.push(at);
                 }
             } else if !c.is_control() || c == '\n' {
                 self.commit_word();
@@ -146,30 +178,50 @@ impl Session {
         let layout = engine.pack(&self.language)?.layout();
         let index = layout.key_index_at(x, y)?;
         let key = &layout.keys[index];
+        if key.kind != KeyKind::Backspace {
+            self.last_correction = None;
+        }
         match key.kind {
             KeyKind::Letter if self.shift => {
                 self.shift = false;
                 let upper: String = key.output.to_uppercase();
-                self.type_text(&upper);
+                self.type_at(&upper, Some((x, y)));
             }
-            KeyKind::Letter | KeyKind::Punctuation => self.type_text(&key.output),
+            KeyKind::Letter => self.type_at(&key.output, Some((x, y))),
+            KeyKind::Punctuation => self.type_at(&key.output, None),
             KeyKind::Shift => self.shift = !self.shift,
             KeyKind::Backspace => self.backspace(),
-            KeyKind::Space => self.commit(),
-            KeyKind::Enter => self.type_text("\n"),
+            KeyKind::Space => self.type_at(" ", None),
+            KeyKind::Enter => self.type_at("\n", None),
             KeyKind::Symbols => {}
         }
         Ok(&self.engine.pack(&self.language)?.layout().keys[index])
     }
 
-    /// Commits the current word as typed, followed by a space (the space
-    /// bar, as opposed to [`Session::pick`]).
+    /// Commits the current word followed by a space (the space bar, as
+    /// opposed to [`Session::pick`]). A word typed with taps in a text
+    /// field goes through the autocorrect decision first
+    /// ([`Session::last_decision`]).
     pub fn commit(&mut self) {
         self.type_text(" ");
     }
 
-    /// Deletes the grapheme before the cursor.
+    /// Deletes the grapheme before the cursor. Right after an
+    /// autocorrection, undoes it instead: the word comes back as typed,
+    /// current again, and is not corrected again in this session.
     pub fn backspace(&mut self) {
+        if let Some(undo) = self.last_correction.take() {
+            let trimmed = self.context.trim_end_matches(|c: char| !is_word_char(c));
+            if self.word.is_empty() && trimmed.ends_with(&undo.corrected) {
+                let start = trimmed.len() - undo.corrected.len();
+                self.context.truncate(start);
+                self.reverted.insert(fold(&undo.typed));
+                self.word = undo.typed;
+                self.taps = undo.taps;
+                return;
+            }
+        }
+        let before = self.word.chars().count();
         let target = if self.word.is_empty() {
             &mut self.context
         } else {
@@ -178,17 +230,23 @@ impl Session {
         if let Some((at, _)) = target.grapheme_indices(true).next_back() {
             target.truncate(at);
         }
+        let after = self.word.chars().count();
+        self.taps
+            .truncate(self.taps.len().saturating_sub(before - after));
         if self.word.is_empty() {
             // Deleting into a word of the context makes it current again.
             let start = word_start(&self.context);
             self.word = self.context.split_off(start);
+            self.taps = vec![None; self.word.chars().count()];
         }
     }
 
     /// Replaces the current word with `text` (a picked suggestion) followed by
     /// a space.
     pub fn pick(&mut self, text: &str) {
+        self.last_correction = None;
         self.word.clear();
+        self.taps.clear();
         for c in text.chars().filter(|c| !c.is_control()) {
             self.push_context(c);
         }
@@ -201,21 +259,165 @@ impl Session {
         let start = word_start(keep);
         self.context = keep[..start].to_owned();
         self.word = keep[start..].chars().take(WORD_LIMIT).collect();
+        self.taps = vec![None; self.word.chars().count()];
+        self.last_correction = None;
         self.trim_context();
     }
 
-    /// The top `k` suggestions for the current word.
+    /// The top `k` suggestions for the current word: completions and, for
+    /// a word typed with taps, corrections the touch decoder finds (see
+    /// [`crate::decode`]).
     pub fn suggestions(&self, k: usize) -> Vec<Suggestion> {
+        if self.tapped()
+            && self.engine.config().corrector == Corrector::Spatial
+            && let Some(decoder) = self.decoder()
+        {
+            let observations = self.observations();
+            let (mut list, _) = decoder.suggestions(&self.word, &observations, k);
+            self.add_verbatim(&mut list, k);
+            return list;
+        }
         self.engine
             .suggest(&self.language, &self.context, &self.word, k)
             .unwrap_or_default()
     }
 
+    /// The last autocorrect decision: what was typed, the correction, what
+    /// was done and why.
+    pub fn last_decision(&self) -> Option<&Decision> {
+        self.last_decision.as_ref()
+    }
+
+    /// Whether a letter of the current word was tapped.
+    fn tapped(&self) -> bool {
+        self.taps.iter().any(Option::is_some)
+    }
+
+    fn observations(&self) -> Vec<Observation> {
+        self.word
+            .chars()
+            .zip(self.taps.iter())
+            .map(|(c, tap)| match tap {
+                Some((x, y)) => Observation::Tap { x: *x, y: *y },
+                None => Observation::Char(c),
+            })
+            .collect()
+    }
+
+    fn decoder(&self) -> Option<Decoder<'_>> {
+        Some(Decoder {
+            pack: self.engine.pack(&self.language).ok()?,
+            lm: self.engine.language_model().map(|lm| &**lm),
+            config: self.engine.config(),
+            model: self.engine.spatial_model(&self.language).ok()?,
+            context: &self.context,
+        })
+    }
+
+    /// The typed word itself, as the last suggestion if it is not a
+    /// lexicon word and there is room.
+    fn add_verbatim(&self, list: &mut Vec<Suggestion>, k: usize) {
+        let key = fold(&self.word);
+        if key.is_empty() || list.len() >= k || list.iter().any(|s| fold(&s.text) == key) {
+            return;
+        }
+        let known = self
+            .engine
+            .pack(&self.language)
+            .is_ok_and(|p| p.exact(&key).next().is_some());
+        if !known {
+            list.push(Suggestion {
+                text: self.word.nfc().collect(),
+                kind: SuggestionKind::Verbatim,
+                score: self.engine.config().unknown_word_log_prob,
+            });
+        }
+    }
+
+    /// The autocorrect decision for the current word, if it may be
+    /// corrected: typed with taps, in an ordinary text field, not reverted
+    /// before.
+    fn decide(&self) -> Option<Decision> {
+        let corrector = self.engine.config().corrector;
+        if corrector == Corrector::Off
+            || self.options.field != FieldType::Text
+            || !self.tapped()
+            || self.reverted.contains(&fold(&self.word))
+        {
+            return None;
+        }
+        match corrector {
+            Corrector::Spatial => {
+                let decoder = self.decoder()?;
+                Some(decoder.decide(&self.word, &self.observations()))
+            }
+            Corrector::EditDistance => {
+                let pack = self.engine.pack(&self.language).ok()?;
+                Some(decode::edit_distance_decision(
+                    pack,
+                    &self.context,
+                    &self.word,
+                ))
+            }
+            Corrector::Off => None,
+        }
+    }
+
     fn commit_word(&mut self) {
-        if !self.word.is_empty() {
-            let word: String = self.word.nfc().collect();
-            self.context.push_str(&word);
-            self.word.clear();
+        if self.word.is_empty() {
+            return;
+        }
+        let decision = self.decide();
+        let word: String = match &decision {
+            Some(d) => d.committed().nfc().collect(),
+            None => self.word.nfc().collect(),
+        };
+        if let Some(d) = &decision
+            && d.action == Action::Applied
+        {
+            self.last_correction = Some(Undo {
+                typed: self.word.clone(),
+                taps: self.taps.clone(),
+                corrected: word.clone(),
+            });
+        }
+        self.learn_offsets(&word, decision.as_ref());
+        self.last_decision = decision;
+        self.context.push_str(&word);
+        self.word.clear();
+        self.taps.clear();
+    }
+
+    /// Teaches the touch model where this user taps each key, from a word
+    /// accepted as committed: a known word kept as typed, or a correction
+    /// of the same length (letter for letter).
+    fn learn_offsets(&self, committed: &str, decision: Option<&Decision>) {
+        if !self.options.learning_allowed() || !self.tapped() {
+            return;
+        }
+        let accepted = match decision {
+            Some(d) => d.action == Action::Applied || d.correction.is_none(),
+            None => false,
+        };
+        let key = fold(committed);
+        if !accepted || key.chars().count() != self.taps.len() {
+            return;
+        }
+        let (Ok(model), Ok(pack)) = (
+            self.engine.spatial_model(&self.language),
+            self.engine.pack(&self.language),
+        ) else {
+            return;
+        };
+        if pack.exact(&key).next().is_none() {
+            return;
+        }
+        for (c, tap) in key.chars().zip(&self.taps) {
+            if let (Some((x, y)), Some(index)) = (tap, model.key_of(c))
+                && let Some(centre) = model.centre(index)
+            {
+                model.offsets().learn(index, centre, *x, *y);
+            }
         }
     }
 
@@ -329,11 +531,7 @@ mod tests {
         tap_all(&mut session, &[H, E, L]);
         assert_eq!(session.current_word(), "hel");
         let texts: Vec<String> = session.suggestions(3).into_iter().map(|s| s.text).collect();
-        assert_eq!(
-            texts,
-            ["Hello", "Help", "Hell"],
-            "sentence start capitalises"
-        );
+        assert_eq!(texts[..2], ["Hello", "Help"], "sentence start capitalises");
         assert_eq!(
             session.tap(BACKSPACE.0, BACKSPACE.1).unwrap().kind,
             KeyKind::Backspace

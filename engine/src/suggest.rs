@@ -44,6 +44,11 @@ pub enum SuggestionKind {
     Completion,
     /// Predicts the next word before any letter is typed.
     Prediction,
+    /// A word the taps may have meant that does not start with what was
+    /// typed.
+    Correction,
+    /// The typed word itself, not in the lexicon.
+    Verbatim,
 }
 
 impl SuggestionKind {
@@ -52,6 +57,8 @@ impl SuggestionKind {
         match self {
             SuggestionKind::Completion => "completion",
             SuggestionKind::Prediction => "prediction",
+            SuggestionKind::Correction => "correction",
+            SuggestionKind::Verbatim => "verbatim",
         }
     }
 }
@@ -314,9 +321,8 @@ impl<'a> Ranking<'a> {
                         {
                             if let Some(lm_score) = lm_score {
                                 let ngram = *score - c.bias;
-                                *score = weight * f64::from(lm_score)
-                                    + (1.0 - weight) * ngram
-                                    + c.bias;
+                                *score =
+                                    weight * f64::from(lm_score) + (1.0 - weight) * ngram + c.bias;
                             }
                         }
                         scored[..shortlist].sort_by(by_score);

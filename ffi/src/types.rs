@@ -58,6 +58,11 @@ pub enum SuggestionKind {
     Completion,
     /// Predicts the next word before any letter is typed.
     Prediction,
+    /// A word the taps may have meant that does not start with what was
+    /// typed.
+    Correction,
+    /// The typed word itself, not in the lexicon.
+    Verbatim,
 }
 
 impl From<nib_engine::SuggestionKind> for SuggestionKind {
@@ -65,6 +70,8 @@ impl From<nib_engine::SuggestionKind> for SuggestionKind {
         match kind {
             nib_engine::SuggestionKind::Completion => Self::Completion,
             nib_engine::SuggestionKind::Prediction => Self::Prediction,
+            nib_engine::SuggestionKind::Correction => Self::Correction,
+            nib_engine::SuggestionKind::Verbatim => Self::Verbatim,
         }
     }
 }

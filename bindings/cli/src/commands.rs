@@ -47,6 +47,29 @@ pub struct Setup {
     pub lm_weight: Option<f32>,
     /// Overrides the neural stage's budget, in milliseconds.
     pub lm_budget_ms: Option<u64>,
+    /// The autocorrect.
+    pub corrector: CorrectorArg,
+}
+
+/// `--corrector`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CorrectorArg {
+    /// The touch decoder (spatial model, edits, language models).
+    Spatial,
+    /// The baseline: nearest lexicon word by edit distance.
+    EditDistance,
+    /// No autocorrect.
+    Off,
+}
+
+impl From<CorrectorArg> for nib_engine::decode::Corrector {
+    fn from(arg: CorrectorArg) -> Self {
+        match arg {
+            CorrectorArg::Spatial => Self::Spatial,
+            CorrectorArg::EditDistance => Self::EditDistance,
+            CorrectorArg::Off => Self::Off,
+        }
+    }
 }
 
 fn engine(setup: &Setup, language: &str) -> Result<Engine> {
@@ -63,6 +86,7 @@ pub fn engine_for<S: AsRef<str>>(setup: &Setup, languages: &[S]) -> Result<Engin
     if let Some(ms) = setup.lm_budget_ms {
         config.lm_budget = std::time::Duration::from_millis(ms);
     }
+    config.corrector = setup.corrector.into();
     let mut builder = Engine::builder()
         .config(config)
         .pack_dir(&setup.packs, languages.iter().map(AsRef::as_ref));

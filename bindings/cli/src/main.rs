@@ -33,6 +33,10 @@ struct Cli {
     /// Time in milliseconds a call may spend before the neural stage is skipped (default 10).
     #[arg(long, global = true)]
     lm_budget_ms: Option<u64>,
+    /// What corrects a tapped word at the space: the touch decoder, the
+    /// edit-distance baseline, or nothing.
+    #[arg(long, global = true, value_enum, default_value_t = commands::CorrectorArg::Spatial)]
+    corrector: commands::CorrectorArg,
     #[command(subcommand)]
     command: Command,
 }
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
         ort: cli.ort.unwrap_or_else(commands::default_runtime),
         lm_weight: cli.lm_weight,
         lm_budget_ms: cli.lm_budget_ms,
+        corrector: cli.corrector,
     };
     let packs = &setup.packs;
     let result = match cli.command {

@@ -68,6 +68,7 @@ pub fn summary(partial: &Partial, wall: Option<f64>) -> Value {
         "version": SUMMARY_VERSION,
         "k": partial.k,
         "neural": partial.neural,
+        "corrector": partial.corrector,
         "logs": t.logs,
         "sessions": t.sessions,
         "events": t.events,
@@ -103,12 +104,13 @@ pub fn text(partial: &Partial, summary: &Value) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "replayed {} logs, {} sessions, {} events (k = {}, neural model: {})",
+        "replayed {} logs, {} sessions, {} events (k = {}, neural model: {}, corrector: {})",
         t.logs,
         t.sessions,
         t.event_count(),
         partial.k,
-        partial.neural
+        partial.neural,
+        partial.corrector
     );
     if t.problem_count() > 0 || t.skipped_events > 0 {
         let kinds: Vec<String> = t.problems.iter().map(|(k, n)| format!("{k} {n}")).collect();
@@ -440,12 +442,13 @@ pub fn html(
     );
     let _ = writeln!(
         html,
-        "<p>{} logs, {} sessions, {} events; k = {}; neural model: {}.</p>",
+        "<p>{} logs, {} sessions, {} events; k = {}; neural model: {}; corrector: {}.</p>",
         t.logs,
         t.sessions,
         t.event_count(),
         partial.k,
-        escape(&partial.neural)
+        escape(&partial.neural),
+        escape(&partial.corrector)
     );
     html.push_str("<h2>Accuracy</h2>\n");
     let mut rows = vec![("all".to_owned(), &t.overall)];

@@ -49,7 +49,7 @@ pub struct SimulateArgs {
     /// Random seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Words per session.
+    /// Words per session, at least (sessions end with a sentence).
     #[arg(long, default_value_t = 40)]
     session_words: usize,
     /// Field type written in the session headers.
@@ -158,6 +158,9 @@ pub struct Partial {
     pub k: usize,
     /// The neural model used, or "off".
     pub neural: String,
+    /// The corrector ("spatial", "edit-distance", "off").
+    #[serde(default)]
+    pub corrector: String,
     /// The counts.
     pub tally: Tally,
 }
@@ -229,6 +232,8 @@ pub fn replay(setup: &Setup, args: ReplayArgs) -> Result {
         format: PARTIAL_FORMAT.to_owned(),
         k: args.k,
         neural,
+        corrector: clap::ValueEnum::to_possible_value(&setup.corrector)
+            .map_or_else(String::new, |v| v.get_name().to_owned()),
         tally,
     };
     if let Some(path) = &args.partial {
@@ -357,10 +362,12 @@ pub fn merge(args: MergeArgs) -> Result {
             match merged.as_mut() {
                 None => merged = Some(partial),
                 Some(total) => {
-                    if (total.k, &total.neural) != (partial.k, &partial.neural) {
+                    if (total.k, &total.neural, &total.corrector)
+                        != (partial.k, &partial.neural, &partial.corrector)
+                    {
                         return Err(format!(
-                            "{name}:{}: replayed with k = {} and neural model {:?}, the others with k = {} and {:?}: not mergeable",
-                            n + 1, partial.k, partial.neural, total.k, total.neural
+                            "{name}:{}: replayed with k = {}, neural model {:?}, corrector {:?}, the others with k = {}, {:?}, {:?}: not mergeable",
+                            n + 1, partial.k, partial.neural, partial.corrector, total.k, total.neural, total.corrector
                         )
                         .into());
                     }

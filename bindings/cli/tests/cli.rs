@@ -251,7 +251,7 @@ fn replay_writes_a_deterministic_summary_and_an_html_report() {
         assert!(html.contains("By tap noise"));
         summaries.push(summary);
     }
-    assert_eq!(summaries[0]["event_count"], 549);
+    assert_eq!(summaries[0]["event_count"], 548);
     assert_eq!(summaries[0]["by_noise"].as_object().unwrap().len(), 1);
     assert!(
         summaries[0]["timing"]["latency"]["tap"]["p99_us"]

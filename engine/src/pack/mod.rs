@@ -96,7 +96,7 @@ impl AsRef<[u8]> for Backing {
 
 /// A section borrowed from the shared backing, usable as fst storage.
 #[derive(Debug, Clone)]
-struct SectionBytes {
+pub(crate) struct SectionBytes {
     backing: Arc<Backing>,
     range: Range<usize>,
 }
@@ -355,7 +355,19 @@ impl LanguagePack {
         })
     }
 
-    fn run(&self, value: u64) -> impl Iterator<Item = WordRef<'_>> {
+    /// The lexicon automaton (folded keys to word runs), for scored
+    /// traversals over its nodes.
+    pub(crate) fn lexicon_fst(&self) -> &fst::raw::Fst<SectionBytes> {
+        self.lexicon.as_fst()
+    }
+
+    /// The lexicon map (folded keys to word runs).
+    pub(crate) fn lexicon_map(&self) -> &fst::Map<SectionBytes> {
+        &self.lexicon
+    }
+
+    /// The words of a lexicon value (the output summed along a key's path).
+    pub(crate) fn run(&self, value: u64) -> impl Iterator<Item = WordRef<'_>> {
         let start = (value >> 16) as u32;
         let count = (value & 0xffff) as u32;
         (start..start.saturating_add(count)).filter_map(|id| self.word(WordId(id)))

@@ -239,12 +239,11 @@ impl<'de> Deserialize<'de> for LatencyHistogram {
         let buckets = Vec::<(u64, u64)>::deserialize(deserializer)?;
         let mut histogram = LatencyHistogram::new();
         for (value, count) in buckets {
-            if value == 0 || value > MAX_NANOS {
-                return Err(serde::de::Error::custom(format!(
-                    "latency bucket {value} ns is outside 1 ns to {MAX_NANOS} ns"
-                )));
+            if value == 0 {
+                return Err(serde::de::Error::custom("latency bucket of 0 ns"));
             }
-            histogram.0.saturating_record_n(value, count);
+            // The last bucket's highest value lies just above the maximum.
+            histogram.0.saturating_record_n(value.min(MAX_NANOS), count);
         }
         Ok(histogram)
     }
@@ -413,6 +412,12 @@ impl Replayer {
         tally: &mut Tally,
         mut progress: impl FnMut(u64),
     ) -> Result<()> {
+        // Each log is one user: what their taps teach the touch model stays
+        // with their log.
+        let user = Replayer {
+            engine: self.engine.fresh_user(),
+            options: self.options,
+        };
         let mut reader = LogReader::new(input);
         let mut current: Option<SessionReplay> = None;
         let mut skipping = false;
@@ -441,7 +446,7 @@ impl Replayer {
                     done.finish(tally);
                 }
                 skipping = false;
-                match self.open(header) {
+                match user.open(header) {
                     Ok(session) => {
                         tally.sessions += 1;
                         current = Some(session);
@@ -545,6 +550,7 @@ impl Replayer {
             last_shown: None,
             last_time: None,
             token: None,
+            run_on: None,
         })
     }
 }
@@ -563,6 +569,9 @@ struct SessionReplay {
     last_shown: Option<Vec<Suggestion>>,
     last_time: Option<f64>,
     token: Option<Token>,
+    /// A token whose word ran on into the next one, judged when the next
+    /// word is committed.
+    run_on: Option<Token>,
 }
 
 /// The token being typed, from its `expect` event on.
@@ -777,11 +786,17 @@ impl SessionReplay {
                     token.measurable = false;
                 }
                 _ if !before.is_empty() && now.is_empty() => {
-                    token
-                        .committed
-                        .push(last_word(self.session.context()).to_owned());
+                    let context = self.session.context();
+                    token.committed.push(last_word(context).to_owned());
                     token.typed.push(before);
                     token.open = false;
+                    if let Some(run_on) = self.run_on.as_mut() {
+                        // Split again at the commit: "movie to" for "movievto".
+                        let end = context.len() - last_word_suffix(context);
+                        if last_word(&context[..end]) == run_on.word {
+                            run_on.committed = vec![run_on.word.clone()];
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -809,14 +824,24 @@ impl SessionReplay {
         let Some(mut token) = self.token.take() else {
             return;
         };
+        if let Some(run_on) = self.run_on.take() {
+            self.count(run_on, tally);
+        }
         let typed = self.session.current_word();
         if token.open && token.predictable && !typed.is_empty() {
             // The word was never ended (the space bar was missed): what was
-            // typed runs on into the next word.
+            // typed runs on into the next word, unless the engine splits it
+            // again when that word is committed.
             token.open = false;
             token.committed.push(format!("{typed}…"));
             token.typed.push(format!("{typed}…"));
+            self.run_on = Some(token);
+            return;
         }
+        self.count(token, tally);
+    }
+
+    fn count(&self, mut token: Token, tally: &mut Tally) {
         if !token.measurable {
             tally.unmeasured_words += 1;
             return;
@@ -829,7 +854,21 @@ impl SessionReplay {
 
     fn finish(mut self, tally: &mut Tally) {
         self.close_token(tally);
+        if let Some(run_on) = self.run_on.take() {
+            self.count(run_on, tally);
+        }
     }
+}
+
+/// Bytes from the start of the last word of `context` to the end.
+fn last_word_suffix(context: &str) -> usize {
+    let word = last_word(context);
+    let end = context
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| is_word_char(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    context.len() - (end - word.len())
 }
 
 /// The last word of `context`, before any trailing spaces and punctuation.

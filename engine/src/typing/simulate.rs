@@ -50,7 +50,8 @@ pub struct TypistConfig {
     /// When set, the typist looks at this many suggestions and picks the
     /// intended word when it is shown.
     pub picks: Option<usize>,
-    /// Tokens per session; each session gets its own header.
+    /// Tokens per session, at least: a session ends with the first
+    /// sentence that reaches this many; each session gets its own header.
     pub words_per_session: usize,
     /// The seed of the random generator.
     pub seed: u64,
@@ -151,7 +152,7 @@ impl Typist {
         config.validate()?;
         engine.pack(language)?;
         Ok(Self {
-            engine: engine.clone(),
+            engine: engine.fresh_user(),
             language: language.to_owned(),
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             config,
@@ -176,7 +177,7 @@ impl Typist {
             emit(&event)
         };
         let tokens: Vec<&str> = text.split_whitespace().collect();
-        for chunk in tokens.chunks(self.config.words_per_session) {
+        for chunk in sessions(&tokens, self.config.words_per_session) {
             let options = SessionOptions {
                 field: self.config.field,
                 no_learning: false,
@@ -372,6 +373,24 @@ impl Typist {
             round(y.clamp(0.0, layout.height - 0.001)),
         )
     }
+}
+
+/// The tokens cut into sessions of at least `words` tokens that end with a
+/// sentence (a new text field starts a sentence), the last one shorter.
+fn sessions<'t, 'a>(tokens: &'t [&'a str], words: usize) -> Vec<&'t [&'a str]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, token) in tokens.iter().enumerate() {
+        let ends_sentence = token.ends_with(['.', '!', '?', '…']);
+        if i + 1 - start >= words && ends_sentence {
+            out.push(&tokens[start..=i]);
+            start = i + 1;
+        }
+    }
+    if start < tokens.len() {
+        out.push(&tokens[start..]);
+    }
+    out
 }
 
 /// How `c` is entered on `layout`.

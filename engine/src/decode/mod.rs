@@ -1,0 +1,560 @@
+//! Touch decoding and autocorrect.
+//!
+//! - [`spatial`]: each tap as a likelihood over keys, with per-user learned
+//!   offsets;
+//! - [`search`]: a beam search over the lexicon automaton that explains the
+//!   taps with keys and edits (stray taps, left-out letters, swapped
+//!   letters);
+//! - this module: the words those prefixes stand for, ranked by the touch
+//!   model plus the language models (completions and corrections for the
+//!   suggestion strip), and the autocorrect decision for a word being
+//!   committed, with a plain edit-distance corrector as the baseline.
+
+pub mod search;
+pub mod spatial;
+
+use std::time::Instant;
+
+use fst::IntoStreamer;
+
+use crate::engine::Config;
+use crate::lm::NeuralLm;
+use crate::pack::{HEAVY_PREFIX_LIMIT, LanguagePack, WordRef};
+use crate::suggest::{Candidate, Ranking, Stages, Suggestion, SuggestionKind, followers_of};
+use crate::text::case::{TypedCase, apply_case};
+use crate::text::context::analyse;
+use crate::text::fold::{fold, folded_starts_with};
+
+pub use search::{Observation, Prefix, SearchParams};
+pub use spatial::{KeyChance, KeyOffsets, SpatialModel};
+
+/// Which corrector decides what a word becomes when it is committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Corrector {
+    /// The touch decoder: spatial model, edits and language models.
+    #[default]
+    Spatial,
+    /// The baseline: the most frequent lexicon word within edit distance 1
+    /// (2 for words of five letters or more) of an unknown typed word.
+    EditDistance,
+    /// Words are committed as typed.
+    Off,
+}
+
+/// What the autocorrect did with a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// The word was replaced by the correction.
+    Applied,
+    /// A correction was likely enough to offer, not to apply.
+    Suggested,
+    /// The word was committed as typed.
+    Kept,
+}
+
+/// The autocorrect decision for one committed word, with its explanation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// The word as typed.
+    pub typed: String,
+    /// The best correction, if any.
+    pub correction: Option<String>,
+    /// What was done.
+    pub action: Action,
+    /// The corrector that decided.
+    pub stage: Corrector,
+    /// Score of the correction minus score of the typed word (nats); 0
+    /// when there is no correction.
+    pub margin: f32,
+    /// Why, in words.
+    pub reason: String,
+}
+
+impl Decision {
+    fn kept(typed: &str, stage: Corrector, reason: impl Into<String>) -> Self {
+        Self {
+            typed: typed.to_owned(),
+            correction: None,
+            action: Action::Kept,
+            stage,
+            margin: 0.0,
+            reason: reason.into(),
+        }
+    }
+
+    /// The text committed.
+    pub fn committed(&self) -> &str {
+        match (&self.action, &self.correction) {
+            (Action::Applied, Some(correction)) => correction,
+            _ => &self.typed,
+        }
+    }
+}
+
+/// A typed word is rewritten the lexicon's way ("dont" → "don't") when
+/// that form is this much more frequent (centibels).
+const RESTORE_MARGIN: u16 = 100;
+
+/// A tap at least this likely (natural log) to be meant for the space bar
+/// may split a word in two.
+const SPACE_HIT_LOG_P: f32 = -6.0;
+
+/// Words of more observations than this are not split.
+const MAX_SEGMENTED: usize = 24;
+
+/// Prefixes turned into exact-word candidates.
+const EXACT_PREFIXES: usize = 24;
+/// Prefixes whose completions are offered.
+const COMPLETED_PREFIXES: usize = 6;
+/// Completions gathered per light prefix.
+const COMPLETIONS_PER_PREFIX: usize = 32;
+
+/// Everything a decoding call reads.
+pub(crate) struct Decoder<'a> {
+    pub pack: &'a LanguagePack,
+    pub lm: Option<&'a NeuralLm>,
+    pub config: &'a Config,
+    pub model: &'a SpatialModel,
+    pub context: &'a str,
+}
+
+impl<'a> Decoder<'a> {
+    fn ranking(&self, started: Instant) -> Ranking<'a> {
+        Ranking {
+            pack: self.pack,
+            lm: self.lm,
+            config: self.config,
+            context: self.context,
+            started,
+            predict: false,
+        }
+    }
+
+    fn params(&self) -> SearchParams {
+        SearchParams {
+            insertion: self.config.edit_penalty,
+            omission: self.config.edit_penalty,
+            transposition: self.config.edit_penalty - 0.5,
+            ..SearchParams::default()
+        }
+    }
+
+    /// Completions and corrections of the word typed as `literal` with
+    /// `observations`, for the suggestion strip.
+    pub fn suggestions(
+        &self,
+        literal: &str,
+        observations: &[Observation],
+        k: usize,
+    ) -> (Vec<Suggestion>, Stages) {
+        let started = Instant::now();
+        let literal_key = fold(literal);
+        let prefixes = search::search(self.pack, self.model, observations, &self.params());
+        let weight = f64::from(self.config.touch_weight);
+        let mut candidates: Vec<Candidate<'a>> = Vec::with_capacity(128);
+        let kind_of = |w: &WordRef<'_>| {
+            if folded_starts_with(w.surface, &literal_key) {
+                SuggestionKind::Completion
+            } else {
+                SuggestionKind::Correction
+            }
+        };
+        let offered = |w: &WordRef<'_>| !w.offensive || fold(w.surface) == literal_key;
+        for p in prefixes.iter().take(EXACT_PREFIXES) {
+            if let Some(value) = p.value {
+                for w in self.pack.run(value).filter(offered) {
+                    candidates.push(Candidate {
+                        word: w,
+                        bias: -weight * f64::from(p.cost),
+                        kind: kind_of(&w),
+                    });
+                }
+            }
+        }
+        for p in prefixes.iter().take(COMPLETED_PREFIXES) {
+            let bias = -weight * f64::from(p.cost);
+            let mut add = |w: WordRef<'a>| {
+                if offered(&w) {
+                    candidates.push(Candidate {
+                        word: w,
+                        bias,
+                        kind: kind_of(&w),
+                    });
+                }
+            };
+            match self.pack.top_words(&p.key) {
+                Some(top) => top.for_each(&mut add),
+                None => {
+                    self.pack.for_each_with_prefix(
+                        &p.key,
+                        COMPLETIONS_PER_PREFIX.min(HEAVY_PREFIX_LIMIT),
+                        &mut add,
+                    );
+                }
+            }
+        }
+        let info = analyse(self.context);
+        let previous = info.previous_word.and_then(|w| self.pack.lookup(w));
+        let followers = followers_of(self.pack, previous);
+        self.ranking(started)
+            .rank(candidates, &followers, TypedCase::of(literal), k)
+    }
+
+    /// The cost of the observations read as exactly `key`.
+    fn literal_cost(&self, key: &str, observations: &[Observation]) -> f32 {
+        let miss = -spatial::MIN_POSTERIOR.ln();
+        let mut chars = key.chars();
+        let mut cost = 0.0;
+        for observation in observations {
+            match *observation {
+                Observation::Tap { x, y } => {
+                    let Some(c) = chars.next() else {
+                        break;
+                    };
+                    cost += self
+                        .model
+                        .keys_for(x, y)
+                        .iter()
+                        .find(|k| k.character == c)
+                        .map_or(miss, |k| -k.log_p);
+                }
+                Observation::Char(c) => {
+                    let mut buffer = [0u8; 4];
+                    for _ in fold(c.encode_utf8(&mut buffer)).chars() {
+                        chars.next();
+                    }
+                }
+            }
+        }
+        cost
+    }
+
+    /// The likeliest lexicon word for `observations` after `context`, with
+    /// its score (language model + touch), if any.
+    fn best_word(&self, context: &str, observations: &[Observation]) -> Option<(f64, String)> {
+        let decoder = Decoder { context, ..*self };
+        let weight = f64::from(self.config.touch_weight);
+        let prefixes = search::search(self.pack, self.model, observations, &self.params());
+        let mut candidates = Vec::new();
+        for p in prefixes.iter().take(EXACT_PREFIXES) {
+            if let Some(value) = p.value {
+                for w in self.pack.run(value).filter(|w| !w.offensive) {
+                    candidates.push(Candidate {
+                        word: w,
+                        bias: -weight * f64::from(p.cost),
+                        kind: SuggestionKind::Correction,
+                    });
+                }
+            }
+        }
+        let previous = analyse(context)
+            .previous_word
+            .and_then(|w| self.pack.lookup(w));
+        let followers = followers_of(self.pack, previous);
+        let mut stages = Stages {
+            neural: crate::suggest::NeuralStage::NotUsed,
+        };
+        let scored = decoder.ranking(Instant::now()).scored(
+            candidates,
+            &followers,
+            TypedCase::Natural,
+            &mut stages,
+        );
+        scored
+            .first()
+            .map(|(score, c)| (*score, c.word.surface.to_owned()))
+    }
+
+    /// The best reading of the observations as two or three words: taps
+    /// that may have been meant for the space bar, or a space left out.
+    fn segmented(&self, literal: &str, observations: &[Observation]) -> Option<(f64, Vec<String>)> {
+        let n = observations.len();
+        if !(3..=MAX_SEGMENTED).contains(&n) {
+            return None;
+        }
+        // (first observation of the next word, cost of the break)
+        let mut breaks: Vec<(usize, usize, f64)> = Vec::new();
+        for (i, o) in observations.iter().enumerate().take(n - 1).skip(1) {
+            // A space bar hit between two words of at least one letter.
+            if let Observation::Tap { x, y } = *o {
+                let log_p = self.model.space_log_p(x, y);
+                if log_p >= SPACE_HIT_LOG_P {
+                    breaks.push((i, i + 1, -f64::from(log_p)));
+                }
+            }
+        }
+        // A space left out: only where both halves, as typed, are common
+        // words ("iwant"), so that the search runs a few times at most.
+        let missing = f64::from(self.config.edit_penalty) + 1.0;
+        let typed: Vec<char> = literal.chars().collect();
+        if typed.len() == n {
+            for i in 1..n {
+                let left: String = typed[..i].iter().collect();
+                let right: String = typed[i..].iter().collect();
+                let common = |w: &str| {
+                    self.pack
+                        .exact(&fold(w))
+                        .any(|w| w.cost <= self.config.keep_cost)
+                };
+                if common(&left) && common(&right) {
+                    breaks.push((i, i, missing));
+                }
+            }
+        }
+        let mut best: Option<(f64, Vec<String>)> = None;
+        for &(end, next, cost) in &breaks {
+            let Some((s1, w1)) = self.best_word(self.context, &observations[..end]) else {
+                continue;
+            };
+            let context = format!("{}{w1} ", self.context);
+            let Some((s2, w2)) = self.best_word(&context, &observations[next..]) else {
+                continue;
+            };
+            let score = s1 + s2 - cost;
+            if best.as_ref().is_none_or(|(b, _)| score > *b) {
+                best = Some((score, vec![w1, w2]));
+            }
+        }
+        best
+    }
+
+    /// The touch decoder's decision for the word typed as `literal`.
+    pub fn decide(&self, literal: &str, observations: &[Observation]) -> Decision {
+        let stage = Corrector::Spatial;
+        let key = fold(literal);
+        if key.is_empty() {
+            return Decision::kept(literal, stage, "nothing to correct");
+        }
+        let known = self.pack.exact(&key).min_by_key(|w| w.cost);
+        let info = analyse(self.context);
+        if let Some(w) = known
+            && w.cost <= self.config.keep_cost
+        {
+            let lower = literal.to_lowercase();
+            let as_typed = self
+                .pack
+                .exact(&key)
+                .filter(|w| w.surface.to_lowercase() == lower)
+                .map(|w| w.cost)
+                .min();
+            // "dont" is "don't", "uber" is "über": the letters are right and
+            // the lexicon writes them otherwise, far more often.
+            if as_typed.is_none_or(|cost| cost > w.cost.saturating_add(RESTORE_MARGIN))
+                && w.surface.to_lowercase() != lower
+            {
+                let correction = apply_case(w.surface, TypedCase::of(literal), info.sentence_start);
+                return Decision {
+                    typed: literal.to_owned(),
+                    correction: Some(correction),
+                    action: Action::Applied,
+                    stage,
+                    margin: f32::INFINITY,
+                    reason: format!("{:?} is how the lexicon writes it", w.surface),
+                };
+            }
+            return Decision::kept(
+                literal,
+                stage,
+                format!("{:?} is a known word (cost {} cB)", w.surface, w.cost),
+            );
+        }
+        let started = Instant::now();
+        let weight = f64::from(self.config.touch_weight);
+        let prefixes = search::search(self.pack, self.model, observations, &self.params());
+        let literal_cost = self.literal_cost(&key, observations);
+        let mut candidates: Vec<Candidate<'a>> = Vec::new();
+        for p in prefixes.iter().take(EXACT_PREFIXES) {
+            if let Some(value) = p.value {
+                for w in self.pack.run(value).filter(|w| !w.offensive) {
+                    candidates.push(Candidate {
+                        word: w,
+                        bias: -weight * f64::from(p.cost),
+                        kind: SuggestionKind::Correction,
+                    });
+                }
+            }
+        }
+        if let Some(w) = known {
+            candidates.push(Candidate {
+                word: w,
+                bias: -weight * f64::from(literal_cost),
+                kind: SuggestionKind::Completion,
+            });
+        }
+        let previous = info.previous_word.and_then(|w| self.pack.lookup(w));
+        let followers = followers_of(self.pack, previous);
+        let mut stages = Stages {
+            neural: crate::suggest::NeuralStage::NotUsed,
+        };
+        let scored = self.ranking(started).scored(
+            candidates,
+            &followers,
+            TypedCase::of(literal),
+            &mut stages,
+        );
+        let typed_score = match scored.iter().find(|(_, c)| fold(c.word.surface) == key) {
+            Some((score, _)) => *score,
+            None => f64::from(self.config.unknown_word_log_prob) - weight * f64::from(literal_cost),
+        };
+        let single = scored
+            .first()
+            .map_or(typed_score, |(s, _)| s.max(typed_score));
+        if known.is_none()
+            && let Some((score, words)) = self.segmented(literal, observations)
+            && score - single >= f64::from(self.config.autocorrect_margin)
+        {
+            let mut text = words.join(" ");
+            if TypedCase::of(literal) != TypedCase::Natural || info.sentence_start {
+                text = apply_case(&text, TypedCase::of(literal), info.sentence_start);
+            }
+            return Decision {
+                typed: literal.to_owned(),
+                correction: Some(text),
+                action: Action::Applied,
+                stage,
+                margin: (score - typed_score) as f32,
+                reason: format!(
+                    "read as {} words (space bar hit or left out), {:.2} above one word",
+                    words.len(),
+                    score - single
+                ),
+            };
+        }
+        let Some((best_score, best)) = scored.first() else {
+            return Decision::kept(literal, stage, "no lexicon word explains the taps");
+        };
+        if fold(best.word.surface) == key {
+            return Decision::kept(literal, stage, "the typed word ranks first");
+        }
+        let margin = (best_score - typed_score) as f32;
+        // Of the ways the lexicon writes the best key, the one in the case
+        // the user typed ("like", not "Like", for "liks").
+        let best_key = fold(best.word.surface);
+        let typed_case = TypedCase::of(literal);
+        let surface = if typed_case == TypedCase::Natural {
+            self.pack
+                .exact(&best_key)
+                .filter(|w| !w.offensive && w.surface.chars().all(|c| !c.is_uppercase()))
+                .min_by_key(|w| w.cost)
+                .map_or(best.word.surface, |w| w.surface)
+        } else {
+            best.word.surface
+        };
+        let correction = apply_case(surface, typed_case, info.sentence_start);
+        let (action, reason) = if margin >= self.config.autocorrect_margin {
+            (
+                Action::Applied,
+                format!(
+                    "margin {margin:.2} ≥ {:.2} (touch + language model{})",
+                    self.config.autocorrect_margin,
+                    if stages.neural == crate::suggest::NeuralStage::Ran {
+                        ", neural"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        } else if margin > 0.0 {
+            (
+                Action::Suggested,
+                format!(
+                    "margin {margin:.2} < {:.2}: offered, not applied",
+                    self.config.autocorrect_margin
+                ),
+            )
+        } else {
+            (
+                Action::Kept,
+                format!("margin {margin:.2}: typed word as likely"),
+            )
+        };
+        Decision {
+            typed: literal.to_owned(),
+            correction: Some(correction),
+            action,
+            stage,
+            margin,
+            reason,
+        }
+    }
+}
+
+/// The baseline corrector: an unknown typed word becomes the most frequent
+/// lexicon word at the smallest edit distance (1, or 2 for words of five
+/// letters or more), found with the fst Levenshtein automaton.
+pub(crate) fn edit_distance_decision(
+    pack: &LanguagePack,
+    context: &str,
+    literal: &str,
+) -> Decision {
+    let stage = Corrector::EditDistance;
+    let key = fold(literal);
+    if key.is_empty() {
+        return Decision::kept(literal, stage, "nothing to correct");
+    }
+    if pack.exact(&key).next().is_some() {
+        return Decision::kept(literal, stage, "a lexicon word");
+    }
+    let distance = if key.chars().count() >= 5 { 2 } else { 1 };
+    let Ok(automaton) = fst::automaton::Levenshtein::new(&key, distance) else {
+        return Decision::kept(literal, stage, "too long for the automaton");
+    };
+    let mut stream = pack.lexicon_map().search(automaton).into_stream();
+    let mut best: Option<(usize, u16, WordRef<'_>)> = None;
+    while let Some((found, value)) = fst::Streamer::next(&mut stream) {
+        let Ok(found) = std::str::from_utf8(found) else {
+            continue;
+        };
+        let d = edit_distance(&key, found);
+        for w in pack.run(value).filter(|w| !w.offensive) {
+            if best.is_none_or(|(bd, bc, _)| (d, w.cost) < (bd, bc)) {
+                best = Some((d, w.cost, w));
+            }
+        }
+    }
+    let Some((d, _, w)) = best else {
+        return Decision::kept(literal, stage, "no word within reach");
+    };
+    let correction = apply_case(
+        w.surface,
+        TypedCase::of(literal),
+        analyse(context).sentence_start,
+    );
+    Decision {
+        typed: literal.to_owned(),
+        correction: Some(correction),
+        action: Action::Applied,
+        stage,
+        margin: 0.0,
+        reason: format!("unknown word; nearest at distance {d}"),
+    }
+}
+
+/// Levenshtein distance between two short strings, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("teh", "the"), 2);
+        assert_eq!(edit_distance("helo", "hello"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("über", "uber"), 1);
+    }
+}

@@ -1,0 +1,367 @@
+//! The spatial touch model: how likely each key is, given where a tap
+//! landed.
+//!
+//! Each letter key is a 2-D Gaussian centred on the key (shifted by the
+//! user's learned offset for it) with standard deviations proportional to
+//! the key's width and height. A tap's posterior over the keys is the
+//! normalised likelihood (keys equally likely a priori); keys with a
+//! posterior below [`MIN_POSTERIOR`] are dropped, so a tap costs a handful
+//! of keys, not the whole keyboard. A tap near an edge of the keyboard is
+//! simply closest to the edge keys: their Gaussians dominate, which is what
+//! a finger that slipped off the edge meant.
+//!
+//! Keys map to folded characters ([`crate::fold`]), so the accented and
+//! upper-case forms of a letter are reached through its key: the lexicon is
+//! searched on folded keys.
+
+use std::sync::RwLock;
+
+use crate::layout::{KeyKind, Layout};
+use crate::text::fold::fold;
+
+/// Keys less likely than this for a tap are not considered.
+pub const MIN_POSTERIOR: f32 = 1e-3;
+
+/// At most this many keys per tap.
+pub const MAX_KEYS_PER_TAP: usize = 6;
+
+/// The furthest a learned offset may move a key centre, in key widths.
+pub const MAX_OFFSET: f32 = 0.5;
+
+/// How many observations a key's learned offset remembers: older ones decay
+/// with weight `1 − 1/MEMORY` per new one.
+pub const MEMORY: f32 = 50.0;
+
+/// Observations of a key before its offset is used.
+pub const MIN_OBSERVATIONS: f32 = 5.0;
+
+/// One letter key as the model sees it.
+#[derive(Debug, Clone, PartialEq)]
+struct SpatialKey {
+    /// The folded character the key types.
+    character: char,
+    /// Index of the key in the layout.
+    index: usize,
+    x: f32,
+    y: f32,
+    sigma_x: f32,
+    sigma_y: f32,
+}
+
+/// A key's likelihood for one tap.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeyChance {
+    /// The folded character of the key.
+    pub character: char,
+    /// The key's index in the layout.
+    pub key: usize,
+    /// Natural log of the posterior probability of the key.
+    pub log_p: f32,
+}
+
+/// The touch model of one layout.
+#[derive(Debug)]
+pub struct SpatialModel {
+    keys: Vec<SpatialKey>,
+    /// The space bar: centre, half-width beyond one key, sigmas.
+    space: Option<SpatialKey>,
+    offsets: KeyOffsets,
+}
+
+impl SpatialModel {
+    /// The model of `layout`'s letter keys, with standard deviations of
+    /// `sigma` key widths (and heights).
+    pub fn new(layout: &Layout, sigma: f32) -> Self {
+        let sigma = if sigma.is_finite() && sigma > 0.05 {
+            sigma
+        } else {
+            0.05
+        };
+        let keys: Vec<SpatialKey> = layout
+            .keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k.kind == KeyKind::Letter)
+            .filter_map(|(index, k)| {
+                let folded = fold(&k.output);
+                let mut chars = folded.chars();
+                let character = chars.next()?;
+                // A key that folds to several characters is not one letter.
+                if chars.next().is_some() {
+                    return None;
+                }
+                Some(SpatialKey {
+                    character,
+                    index,
+                    x: k.x,
+                    y: k.y,
+                    sigma_x: sigma * k.width,
+                    sigma_y: sigma * k.height,
+                })
+            })
+            .collect();
+        let space = layout
+            .keys
+            .iter()
+            .enumerate()
+            .find(|(_, k)| k.kind == KeyKind::Space)
+            .map(|(index, k)| SpatialKey {
+                character: ' ',
+                index,
+                x: k.x,
+                y: k.y,
+                // Along the bar, the distance counts from its end zones.
+                sigma_x: (k.width - 1.0).max(0.0) / 2.0,
+                sigma_y: sigma * k.height,
+            });
+        Self {
+            offsets: KeyOffsets::new(layout.keys.len()),
+            keys,
+            space,
+        }
+    }
+
+    /// Natural log of the probability that a tap at `(x, y)` was meant for
+    /// the space bar rather than a letter (`-inf` without a space bar).
+    pub fn space_log_p(&self, x: f32, y: f32) -> f32 {
+        let Some(space) = &self.space else {
+            return f32::NEG_INFINITY;
+        };
+        if !(x.is_finite() && y.is_finite()) {
+            return f32::NEG_INFINITY;
+        }
+        let unit = self.keys.first().map_or(0.4, |k| k.sigma_x.max(0.05));
+        let dx = ((x - space.x).abs() - space.sigma_x).max(0.0) / unit;
+        let dy = (y - space.y) / space.sigma_y;
+        let space_log = -0.5 * (dx * dx + dy * dy) - (unit * space.sigma_y).ln();
+        let letters: Vec<f32> = self
+            .keys
+            .iter()
+            .map(|k| {
+                let dx = (x - k.x) / k.sigma_x;
+                let dy = (y - k.y) / k.sigma_y;
+                -0.5 * (dx * dx + dy * dy) - (k.sigma_x * k.sigma_y).ln()
+            })
+            .collect();
+        let best = letters.iter().copied().fold(space_log, f32::max);
+        let total: f32 =
+            letters.iter().map(|l| (l - best).exp()).sum::<f32>() + (space_log - best).exp();
+        space_log - best - total.ln()
+    }
+
+    /// The user's learned touch offsets.
+    pub fn offsets(&self) -> &KeyOffsets {
+        &self.offsets
+    }
+
+    /// The likeliest keys for a tap at `(x, y)`, best first (at most
+    /// [`MAX_KEYS_PER_TAP`], each at least [`MIN_POSTERIOR`]). Empty for a
+    /// non-finite point or a layout without letters.
+    pub fn keys_for(&self, x: f32, y: f32) -> Vec<KeyChance> {
+        if !(x.is_finite() && y.is_finite()) || self.keys.is_empty() {
+            return Vec::new();
+        }
+        let offsets = self.offsets.snapshot();
+        let mut chances: Vec<KeyChance> = self
+            .keys
+            .iter()
+            .map(|k| {
+                let (ox, oy) = offsets.get(k.index).copied().unwrap_or((0.0, 0.0));
+                let dx = (x - k.x - ox) / k.sigma_x;
+                let dy = (y - k.y - oy) / k.sigma_y;
+                KeyChance {
+                    character: k.character,
+                    key: k.index,
+                    log_p: -0.5 * (dx * dx + dy * dy) - (k.sigma_x * k.sigma_y).ln(),
+                }
+            })
+            .collect();
+        let best = chances.iter().map(|c| c.log_p).fold(f32::MIN, f32::max);
+        let total: f32 = chances.iter().map(|c| (c.log_p - best).exp()).sum();
+        let norm = best + total.ln();
+        for c in &mut chances {
+            c.log_p -= norm;
+        }
+        chances.sort_by(|a, b| b.log_p.total_cmp(&a.log_p));
+        let floor = MIN_POSTERIOR.ln();
+        chances.retain(|c| c.log_p >= floor);
+        chances.truncate(MAX_KEYS_PER_TAP);
+        chances
+    }
+
+    /// The key index of the letter key typing the folded `character`.
+    pub fn key_of(&self, character: char) -> Option<usize> {
+        self.keys
+            .iter()
+            .find(|k| k.character == character)
+            .map(|k| k.index)
+    }
+
+    /// The centre of the layout key `index`, if it is a letter key here.
+    pub fn centre(&self, index: usize) -> Option<(f32, f32)> {
+        self.keys
+            .iter()
+            .find(|k| k.index == index)
+            .map(|k| (k.x, k.y))
+    }
+}
+
+/// Per-key mean touch offsets learned from accepted words: an exponentially
+/// decaying mean (memory [`MEMORY`] observations), used once a key has
+/// [`MIN_OBSERVATIONS`], bounded by [`MAX_OFFSET`]. Shared by the sessions of
+/// one engine; learning and reading may happen on different threads.
+#[derive(Debug)]
+pub struct KeyOffsets {
+    state: RwLock<Vec<KeyOffset>>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct KeyOffset {
+    dx: f32,
+    dy: f32,
+    weight: f32,
+}
+
+impl KeyOffsets {
+    fn new(keys: usize) -> Self {
+        Self {
+            state: RwLock::new(vec![KeyOffset::default(); keys]),
+        }
+    }
+
+    /// Learns that a tap meant for key `index` (centre `centre`) landed at
+    /// `(x, y)`. Taps further than one key from the centre are ignored:
+    /// they are slips, not habits.
+    pub fn learn(&self, index: usize, centre: (f32, f32), x: f32, y: f32) {
+        let (dx, dy) = (x - centre.0, y - centre.1);
+        if !(dx.is_finite() && dy.is_finite()) || dx.hypot(dy) > 1.0 {
+            return;
+        }
+        let Ok(mut state) = self.state.write() else {
+            return;
+        };
+        let Some(entry) = state.get_mut(index) else {
+            return;
+        };
+        entry.weight = (entry.weight * (1.0 - 1.0 / MEMORY) + 1.0).min(MEMORY);
+        let rate = 1.0 / entry.weight;
+        entry.dx += (dx - entry.dx) * rate;
+        entry.dy += (dy - entry.dy) * rate;
+    }
+
+    /// Forgets everything learned.
+    pub fn clear(&self) {
+        if let Ok(mut state) = self.state.write() {
+            state.fill(KeyOffset::default());
+        }
+    }
+
+    /// The offsets in use, per layout key (zero until a key has enough
+    /// observations).
+    pub fn snapshot(&self) -> Vec<(f32, f32)> {
+        let Ok(state) = self.state.read() else {
+            return Vec::new();
+        };
+        state
+            .iter()
+            .map(|o| {
+                if o.weight < MIN_OBSERVATIONS {
+                    (0.0, 0.0)
+                } else {
+                    (
+                        o.dx.clamp(-MAX_OFFSET, MAX_OFFSET),
+                        o.dy.clamp(-MAX_OFFSET, MAX_OFFSET),
+                    )
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::Key;
+
+    fn layout() -> Layout {
+        let key = |output: &str, x: f32, y: f32, width: f32| Key {
+            kind: if output == " " {
+                KeyKind::Space
+            } else {
+                KeyKind::Letter
+            },
+            output: output.into(),
+            x,
+            y,
+            width,
+            height: 1.0,
+            alternates: vec![],
+        };
+        Layout {
+            name: "test".into(),
+            language: "en".into(),
+            width: 3.0,
+            height: 2.0,
+            keys: vec![
+                key("a", 0.5, 0.5, 1.0),
+                key("b", 1.5, 0.5, 1.0),
+                key("Ü", 2.5, 0.5, 1.0),
+                key(" ", 1.5, 1.5, 3.0),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_key_under_the_tap_is_likeliest_and_posteriors_sum_to_one() {
+        let model = SpatialModel::new(&layout(), 0.4);
+        let chances = model.keys_for(0.6, 0.4);
+        assert_eq!(chances[0].character, 'a');
+        assert_eq!(chances[1].character, 'b');
+        let total: f32 = chances.iter().map(|c| c.log_p.exp()).sum();
+        assert!((total - 1.0).abs() < 0.01, "{chances:?}");
+        // Between two keys: even.
+        let middle = model.keys_for(1.0, 0.5);
+        assert!((middle[0].log_p - middle[1].log_p).abs() < 1e-4);
+        // Accented keys fold; the space bar is not a letter.
+        assert_eq!(model.key_of('u'), Some(2));
+        assert!(model.keys_for(2.9, 0.1).iter().all(|c| c.character != ' '));
+    }
+
+    #[test]
+    fn hostile_taps_give_nothing_or_the_edge_keys() {
+        let model = SpatialModel::new(&layout(), 0.4);
+        assert!(model.keys_for(f32::NAN, 0.0).is_empty());
+        assert!(model.keys_for(0.0, f32::INFINITY).is_empty());
+        let far = model.keys_for(-1e6, 0.5);
+        assert_eq!(far.len(), 1);
+        assert_eq!(far[0].character, 'a');
+    }
+
+    #[test]
+    fn learned_offsets_move_the_key_and_stay_bounded() {
+        let model = SpatialModel::new(&layout(), 0.4);
+        // The user hits "a" at its right edge, always.
+        for _ in 0..3 {
+            model.offsets().learn(0, (0.5, 0.5), 0.95, 0.5);
+        }
+        assert_eq!(model.offsets().snapshot()[0], (0.0, 0.0), "too few yet");
+        for _ in 0..100 {
+            model.offsets().learn(0, (0.5, 0.5), 0.95, 0.5);
+        }
+        let (dx, dy) = model.offsets().snapshot()[0];
+        assert!((dx - 0.45).abs() < 0.01 && dy.abs() < 1e-6, "{dx} {dy}");
+        // A tap at the boundary with "b" now reads as "a".
+        let chances = model.keys_for(1.05, 0.5);
+        assert_eq!(chances[0].character, 'a');
+        // Slips are ignored, NaN is ignored, offsets are bounded.
+        model.offsets().learn(0, (0.5, 0.5), 5.0, 0.5);
+        model.offsets().learn(0, (0.5, 0.5), f32::NAN, 0.5);
+        for _ in 0..200 {
+            model.offsets().learn(0, (0.5, 0.5), 1.3, 0.9);
+        }
+        let (dx, dy) = model.offsets().snapshot()[0];
+        assert!(dx <= MAX_OFFSET && dy <= MAX_OFFSET);
+        model.offsets().clear();
+        assert_eq!(model.offsets().snapshot()[0], (0.0, 0.0));
+    }
+}
