@@ -46,6 +46,8 @@ pub struct Config {
     /// A correction is applied when it scores this many nats above the
     /// typed word; above zero it is only offered.
     pub autocorrect_margin: f32,
+    /// Learn where this user taps each key from the words they accept.
+    pub touch_adaptation: bool,
 }
 
 impl Default for Config {
@@ -60,9 +62,10 @@ impl Default for Config {
             touch_sigma: 0.45,
             touch_weight: 1.0,
             edit_penalty: 5.0,
-            keep_cost: 450,
+            keep_cost: 400,
             unknown_word_log_prob: -16.0,
-            autocorrect_margin: 2.0,
+            autocorrect_margin: 1.0,
+            touch_adaptation: true,
         }
     }
 }

@@ -10,7 +10,7 @@ use unicode_segmentation::UnicodeSegmentation;
 
 use std::collections::HashSet;
 
-use crate::decode::{self, Action, Corrector, Decision, Decoder, Observation};
+use crate::decode::{self, Action, Corrector, Decision, Decoder, Observation, Searcher};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::layout::{Key, KeyKind};
@@ -85,6 +85,35 @@ pub struct Session {
     reverted: HashSet<String>,
     /// The last autocorrect decision.
     last_decision: Option<Decision>,
+    /// The touch decoder's search over the current word so far.
+    search: SearchCache,
+}
+
+/// The decoder's search of the current word, kept between keystrokes so
+/// that a new tap costs one step of it. Behind a mutex because suggestions
+/// are asked for through `&self`; the session is one thread at a time, so
+/// it is never contended.
+#[derive(Debug, Default)]
+struct SearchCache(std::sync::Mutex<Searcher>);
+
+impl Clone for SearchCache {
+    fn clone(&self) -> Self {
+        let searcher = self.0.lock().map(|s| s.clone()).unwrap_or_default();
+        SearchCache(std::sync::Mutex::new(searcher))
+    }
+}
+
+impl SearchCache {
+    fn with<T>(&self, f: impl FnOnce(&mut Searcher) -> T) -> T {
+        match self.0.lock() {
+            Ok(mut searcher) => f(&mut searcher),
+            Err(poisoned) => {
+                let mut searcher = poisoned.into_inner();
+                *searcher = Searcher::default();
+                f(&mut searcher)
+            }
+        }
+    }
 }
 
 /// What undoing an autocorrection restores.
@@ -108,6 +137,7 @@ impl Session {
             last_correction: None,
             reverted: HashSet::new(),
             last_decision: None,
+            search: SearchCache::default(),
         }
     }
 
@@ -273,7 +303,9 @@ impl Session {
             && let Some(decoder) = self.decoder()
         {
             let observations = self.observations();
-            let (mut list, _) = decoder.suggestions(&self.word, &observations, k);
+            let (mut list, _) = self
+                .search
+                .with(|searcher| decoder.suggestions(&self.word, &observations, searcher, k));
             self.add_verbatim(&mut list, k);
             return list;
         }
@@ -288,9 +320,11 @@ impl Session {
         self.last_decision.as_ref()
     }
 
-    /// Whether a letter of the current word was tapped.
+    /// Whether a letter of the current word was tapped (and the word is
+    /// short enough to decode: no lexicon word is longer than
+    /// [`MAX_WORD_CHARS`](crate::MAX_WORD_CHARS)).
     fn tapped(&self) -> bool {
-        self.taps.iter().any(Option::is_some)
+        self.taps.len() <= crate::MAX_WORD_CHARS && self.taps.iter().any(Option::is_some)
     }
 
     fn observations(&self) -> Vec<Observation> {
@@ -314,24 +348,34 @@ impl Session {
         })
     }
 
-    /// The typed word itself, as the last suggestion if it is not a
-    /// lexicon word and there is room.
+    /// The typed word itself, when the lexicon does not know it, placed by
+    /// its score (the unknown-word probability): always offered, so that
+    /// names and new words can be entered.
     fn add_verbatim(&self, list: &mut Vec<Suggestion>, k: usize) {
         let key = fold(&self.word);
-        if key.is_empty() || list.len() >= k || list.iter().any(|s| fold(&s.text) == key) {
+        if key.is_empty() || k == 0 || list.iter().any(|s| fold(&s.text) == key) {
             return;
         }
         let known = self
             .engine
             .pack(&self.language)
             .is_ok_and(|p| p.exact(&key).next().is_some());
-        if !known {
-            list.push(Suggestion {
-                text: self.word.nfc().collect(),
-                kind: SuggestionKind::Verbatim,
-                score: self.engine.config().unknown_word_log_prob,
-            });
+        if known {
+            return;
         }
+        let score = self.engine.config().unknown_word_log_prob;
+        let verbatim = Suggestion {
+            text: self.word.nfc().collect(),
+            kind: SuggestionKind::Verbatim,
+            score,
+        };
+        let at = list
+            .iter()
+            .position(|s| s.score < score)
+            .unwrap_or(list.len())
+            .min(k - 1);
+        list.insert(at, verbatim);
+        list.truncate(k);
     }
 
     /// The autocorrect decision for the current word, if it may be
@@ -349,12 +393,17 @@ impl Session {
         match corrector {
             Corrector::Spatial => {
                 let decoder = self.decoder()?;
-                Some(decoder.decide(&self.word, &self.observations()))
+                let observations = self.observations();
+                Some(
+                    self.search
+                        .with(|searcher| decoder.decide(&self.word, &observations, searcher)),
+                )
             }
             Corrector::EditDistance => {
                 let pack = self.engine.pack(&self.language).ok()?;
                 Some(decode::edit_distance_decision(
                     pack,
+                    self.engine.config(),
                     &self.context,
                     &self.word,
                 ))
@@ -392,7 +441,10 @@ impl Session {
     /// accepted as committed: a known word kept as typed, or a correction
     /// of the same length (letter for letter).
     fn learn_offsets(&self, committed: &str, decision: Option<&Decision>) {
-        if !self.options.learning_allowed() || !self.tapped() {
+        if !self.options.learning_allowed()
+            || !self.tapped()
+            || !self.engine.config().touch_adaptation
+        {
             return;
         }
         let accepted = match decision {

@@ -1,6 +1,7 @@
-//! Replay throughput with the lexicon engine (no neural model): a simulated
-//! typist's log of the English sample text at sigma 0.3, replayed whole per
-//! iteration; criterion reports tap events per second.
+//! Replay throughput: a simulated typist's log of the English sample text
+//! at sigma 0.3, replayed whole per iteration, with the lexicon engine alone
+//! (no neural model, no touch decoder) and with the touch decoder;
+//! criterion reports tap events per second.
 #![allow(missing_docs)] // criterion_group! generates undocumented functions
 
 use std::hint::black_box;
@@ -24,16 +25,27 @@ fn bench(c: &mut Criterion) {
         .filter_map(Result::ok)
         .filter(|r| matches!(r.event, Event::Tap { .. }))
         .count() as u64;
-    let replayer = Replayer::new(engine, ReplayOptions::default());
+    let lexicon_only = nib_engine::Engine::builder()
+        .config(nib_engine::Config {
+            corrector: nib_engine::decode::Corrector::Off,
+            ..nib_engine::Config::default()
+        })
+        .pack_dir(nib_tests::pack_dir(), ["en"])
+        .build();
     let mut group = c.benchmark_group("replay");
     group.throughput(Throughput::Elements(taps));
-    group.bench_function("en/sigma-0.3/taps", |b| {
-        b.iter(|| {
-            let mut tally = Tally::default();
-            let _ = replayer.replay("bench", &log[..], &mut tally, |_| {});
-            black_box(tally.overall)
-        })
-    });
+    let engines = [("lexicon", lexicon_only.ok()), ("decoder", Some(engine))];
+    for (name, engine) in engines {
+        let Some(engine) = engine else { continue };
+        let replayer = Replayer::new(engine, ReplayOptions::default());
+        group.bench_function(format!("en/sigma-0.3/{name}/taps"), |b| {
+            b.iter(|| {
+                let mut tally = Tally::default();
+                let _ = replayer.replay("bench", &log[..], &mut tally, |_| {});
+                black_box(tally.overall)
+            })
+        });
+    }
     group.finish();
 }
 

@@ -15,3 +15,5 @@ mod packs;
 mod lm;
 // Typing logs: simulation, replay, merging, bad logs, the schema.
 mod typing;
+// Touch decoding and autocorrect.
+mod decoding;

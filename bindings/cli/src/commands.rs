@@ -49,6 +49,24 @@ pub struct Setup {
     pub lm_budget_ms: Option<u64>,
     /// The autocorrect.
     pub corrector: CorrectorArg,
+    /// Learn touch offsets.
+    pub adaptation: bool,
+    /// Decoder settings overriding the defaults.
+    pub tuning: Tuning,
+}
+
+/// Decoder settings given on the command line, for tuning on validation
+/// logs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tuning {
+    /// `Config::touch_sigma`.
+    pub touch_sigma: Option<f32>,
+    /// `Config::edit_penalty`.
+    pub edit_penalty: Option<f32>,
+    /// `Config::autocorrect_margin`.
+    pub autocorrect_margin: Option<f32>,
+    /// `Config::keep_cost`.
+    pub keep_cost: Option<u16>,
 }
 
 /// `--corrector`.
@@ -87,6 +105,14 @@ pub fn engine_for<S: AsRef<str>>(setup: &Setup, languages: &[S]) -> Result<Engin
         config.lm_budget = std::time::Duration::from_millis(ms);
     }
     config.corrector = setup.corrector.into();
+    config.touch_adaptation = setup.adaptation;
+    let tuning = setup.tuning;
+    config.touch_sigma = tuning.touch_sigma.unwrap_or(config.touch_sigma);
+    config.edit_penalty = tuning.edit_penalty.unwrap_or(config.edit_penalty);
+    config.autocorrect_margin = tuning
+        .autocorrect_margin
+        .unwrap_or(config.autocorrect_margin);
+    config.keep_cost = tuning.keep_cost.unwrap_or(config.keep_cost);
     let mut builder = Engine::builder()
         .config(config)
         .pack_dir(&setup.packs, languages.iter().map(AsRef::as_ref));

@@ -37,6 +37,21 @@ struct Cli {
     /// edit-distance baseline, or nothing.
     #[arg(long, global = true, value_enum, default_value_t = commands::CorrectorArg::Spatial)]
     corrector: commands::CorrectorArg,
+    /// Do not learn the user's touch offsets.
+    #[arg(long, global = true)]
+    no_adaptation: bool,
+    /// Decoder tuning (see nib_engine::Config): tap spread in key widths.
+    #[arg(long, global = true)]
+    touch_sigma: Option<f32>,
+    /// Decoder tuning: cost in nats of a stray tap or a left-out letter.
+    #[arg(long, global = true)]
+    edit_penalty: Option<f32>,
+    /// Decoder tuning: nats a correction must win by to be applied.
+    #[arg(long, global = true)]
+    autocorrect_margin: Option<f32>,
+    /// Decoder tuning: typed words at most this costly (centibels) are kept.
+    #[arg(long, global = true)]
+    keep_cost: Option<u16>,
     #[command(subcommand)]
     command: Command,
 }
@@ -75,6 +90,13 @@ fn main() -> ExitCode {
         lm_weight: cli.lm_weight,
         lm_budget_ms: cli.lm_budget_ms,
         corrector: cli.corrector,
+        adaptation: !cli.no_adaptation,
+        tuning: commands::Tuning {
+            touch_sigma: cli.touch_sigma,
+            edit_penalty: cli.edit_penalty,
+            autocorrect_margin: cli.autocorrect_margin,
+            keep_cost: cli.keep_cost,
+        },
     };
     let packs = &setup.packs;
     let result = match cli.command {

@@ -25,7 +25,7 @@ use crate::text::case::{TypedCase, apply_case};
 use crate::text::context::analyse;
 use crate::text::fold::{fold, folded_starts_with};
 
-pub use search::{Observation, Prefix, SearchParams};
+pub use search::{Observation, Prefix, SearchParams, Searcher};
 pub use spatial::{KeyChance, KeyOffsets, SpatialModel};
 
 /// Which corrector decides what a word becomes when it is committed.
@@ -97,7 +97,19 @@ const RESTORE_MARGIN: u16 = 100;
 
 /// A tap at least this likely (natural log) to be meant for the space bar
 /// may split a word in two.
-const SPACE_HIT_LOG_P: f32 = -6.0;
+const SPACE_HIT_LOG_P: f32 = -4.0;
+
+/// Extra margin (nats) to replace a typed word the lexicon knows, at
+/// `keep_cost`; it falls linearly to nothing over the next
+/// [`KNOWN_WORD_MARGIN_SPAN`] centibels.
+const KNOWN_WORD_EXTRA_MARGIN: f32 = 4.0;
+
+/// See [`KNOWN_WORD_EXTRA_MARGIN`].
+const KNOWN_WORD_MARGIN_SPAN: u16 = 250;
+
+/// A left-out space costs this much less than a left-out letter: it is
+/// only tried where both halves are common words.
+const MISSING_SPACE_DISCOUNT: f64 = 3.0;
 
 /// Words of more observations than this are not split.
 const MAX_SEGMENTED: usize = 24;
@@ -132,24 +144,34 @@ impl<'a> Decoder<'a> {
 
     fn params(&self) -> SearchParams {
         SearchParams {
-            insertion: self.config.edit_penalty,
+            // A stray tap is rarer than a missed key.
+            insertion: self.config.edit_penalty + 1.0,
             omission: self.config.edit_penalty,
             transposition: self.config.edit_penalty - 0.5,
             ..SearchParams::default()
         }
     }
 
+    /// The prefixes explaining `observations`, continuing `searcher`.
+    fn prefixes(&self, observations: &[Observation], searcher: &mut Searcher) -> Vec<Prefix> {
+        let params = self.params();
+        searcher.update(self.pack, self.model, observations, &params);
+        searcher.prefixes_after(self.pack, usize::MAX, &params)
+    }
+
     /// Completions and corrections of the word typed as `literal` with
-    /// `observations`, for the suggestion strip.
+    /// `observations`, for the suggestion strip. `searcher` holds the
+    /// search of the word so far and is brought up to date.
     pub fn suggestions(
         &self,
         literal: &str,
         observations: &[Observation],
+        searcher: &mut Searcher,
         k: usize,
     ) -> (Vec<Suggestion>, Stages) {
         let started = Instant::now();
         let literal_key = fold(literal);
-        let prefixes = search::search(self.pack, self.model, observations, &self.params());
+        let prefixes = self.prefixes(observations, searcher);
         let weight = f64::from(self.config.touch_weight);
         let mut candidates: Vec<Candidate<'a>> = Vec::with_capacity(128);
         let kind_of = |w: &WordRef<'_>| {
@@ -285,7 +307,7 @@ impl<'a> Decoder<'a> {
         }
         // A space left out: only where both halves, as typed, are common
         // words ("iwant"), so that the search runs a few times at most.
-        let missing = f64::from(self.config.edit_penalty) + 1.0;
+        let missing = f64::from(self.config.edit_penalty) - MISSING_SPACE_DISCOUNT;
         let typed: Vec<char> = literal.chars().collect();
         if typed.len() == n {
             for i in 1..n {
@@ -319,7 +341,12 @@ impl<'a> Decoder<'a> {
     }
 
     /// The touch decoder's decision for the word typed as `literal`.
-    pub fn decide(&self, literal: &str, observations: &[Observation]) -> Decision {
+    pub fn decide(
+        &self,
+        literal: &str,
+        observations: &[Observation],
+        searcher: &mut Searcher,
+    ) -> Decision {
         let stage = Corrector::Spatial;
         let key = fold(literal);
         if key.is_empty() {
@@ -360,7 +387,7 @@ impl<'a> Decoder<'a> {
         }
         let started = Instant::now();
         let weight = f64::from(self.config.touch_weight);
-        let prefixes = search::search(self.pack, self.model, observations, &self.params());
+        let prefixes = self.prefixes(observations, searcher);
         let literal_cost = self.literal_cost(&key, observations);
         let mut candidates: Vec<Candidate<'a>> = Vec::new();
         for p in prefixes.iter().take(EXACT_PREFIXES) {
@@ -399,8 +426,7 @@ impl<'a> Decoder<'a> {
         let single = scored
             .first()
             .map_or(typed_score, |(s, _)| s.max(typed_score));
-        if known.is_none()
-            && let Some((score, words)) = self.segmented(literal, observations)
+        if let Some((score, words)) = self.segmented(literal, observations)
             && score - single >= f64::from(self.config.autocorrect_margin)
         {
             let mut text = words.join(" ");
@@ -441,12 +467,21 @@ impl<'a> Decoder<'a> {
             best.word.surface
         };
         let correction = apply_case(surface, typed_case, info.sentence_start);
-        let (action, reason) = if margin >= self.config.autocorrect_margin {
+        // A word the lexicon knows, typed as is, is far more often meant
+        // than a typo that happens to be a word: it needs a larger margin.
+        // The extra shrinks to nothing for the rarest lexicon words, which
+        // are often misspellings themselves ("becuase").
+        let required = self.config.autocorrect_margin
+            + known.map_or(0.0, |w| {
+                let rarity = (f32::from(w.cost) - f32::from(self.config.keep_cost))
+                    / f32::from(KNOWN_WORD_MARGIN_SPAN);
+                KNOWN_WORD_EXTRA_MARGIN * (1.0 - rarity.clamp(0.0, 1.0))
+            });
+        let (action, reason) = if margin >= required {
             (
                 Action::Applied,
                 format!(
-                    "margin {margin:.2} ≥ {:.2} (touch + language model{})",
-                    self.config.autocorrect_margin,
+                    "margin {margin:.2} ≥ {required:.2} (touch + language model{})",
                     if stages.neural == crate::suggest::NeuralStage::Ran {
                         ", neural"
                     } else {
@@ -457,10 +492,7 @@ impl<'a> Decoder<'a> {
         } else if margin > 0.0 {
             (
                 Action::Suggested,
-                format!(
-                    "margin {margin:.2} < {:.2}: offered, not applied",
-                    self.config.autocorrect_margin
-                ),
+                format!("margin {margin:.2} < {required:.2}: offered, not applied"),
             )
         } else {
             (
@@ -479,11 +511,13 @@ impl<'a> Decoder<'a> {
     }
 }
 
-/// The baseline corrector: an unknown typed word becomes the most frequent
-/// lexicon word at the smallest edit distance (1, or 2 for words of five
-/// letters or more), found with the fst Levenshtein automaton.
+/// The baseline corrector: a typed word that is not a known word (the same
+/// `keep_cost` rule as the decoder's) becomes the most frequent more
+/// frequent lexicon word at the smallest edit distance (1, or 2 for words
+/// of five letters or more), found with the fst Levenshtein automaton.
 pub(crate) fn edit_distance_decision(
     pack: &LanguagePack,
+    config: &Config,
     context: &str,
     literal: &str,
 ) -> Decision {
@@ -492,8 +526,9 @@ pub(crate) fn edit_distance_decision(
     if key.is_empty() {
         return Decision::kept(literal, stage, "nothing to correct");
     }
-    if pack.exact(&key).next().is_some() {
-        return Decision::kept(literal, stage, "a lexicon word");
+    let typed_cost = pack.exact(&key).map(|w| w.cost).min();
+    if typed_cost.is_some_and(|cost| cost <= config.keep_cost) {
+        return Decision::kept(literal, stage, "a known word");
     }
     let distance = if key.chars().count() >= 5 { 2 } else { 1 };
     let Ok(automaton) = fst::automaton::Levenshtein::new(&key, distance) else {
@@ -506,7 +541,9 @@ pub(crate) fn edit_distance_decision(
             continue;
         };
         let d = edit_distance(&key, found);
-        for w in pack.run(value).filter(|w| !w.offensive) {
+        // Only words more frequent than what was typed.
+        let frequent = |w: &WordRef<'_>| typed_cost.is_none_or(|cost| w.cost < cost);
+        for w in pack.run(value).filter(|w| !w.offensive && frequent(w)) {
             if best.is_none_or(|(bd, bc, _)| (d, w.cost) < (bd, bc)) {
                 best = Some((d, w.cost, w));
             }

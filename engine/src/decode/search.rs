@@ -162,60 +162,151 @@ fn children(
     found
 }
 
+/// A layer of hypotheses, one per prefix. A prefix is identified by its
+/// node and the output summed along its path: the lexicon's values are
+/// unique per key, so two prefixes never share both.
+type Layer = HashMap<(usize, u64), Hyp>;
+
 /// Adds `hyp` to `layer` unless a cheaper one with the same prefix is there.
-fn offer(layer: &mut HashMap<String, Hyp>, hyp: Hyp) {
-    match layer.get(&hyp.key) {
-        Some(old) if old.cost <= hyp.cost => {}
-        _ => {
-            layer.insert(hyp.key.clone(), hyp);
+fn offer(layer: &mut Layer, hyp: Hyp) {
+    match layer.entry((hyp.addr, hyp.out)) {
+        std::collections::hash_map::Entry::Occupied(mut old) => {
+            if hyp.cost < old.get().cost {
+                old.insert(hyp);
+            }
+        }
+        std::collections::hash_map::Entry::Vacant(slot) => {
+            slot.insert(hyp);
         }
     }
 }
 
 /// The cheapest `beam` hypotheses of a layer, cheapest first.
-fn best(layer: HashMap<String, Hyp>, beam: usize) -> Vec<Hyp> {
+fn best(layer: Layer, beam: usize) -> Vec<Hyp> {
     let mut hyps: Vec<Hyp> = layer.into_values().collect();
-    hyps.sort_by(|a, b| a.cost.total_cmp(&b.cost).then_with(|| a.key.cmp(&b.key)));
-    hyps.truncate(beam);
+    let order = |a: &Hyp, b: &Hyp| a.cost.total_cmp(&b.cost).then_with(|| a.key.cmp(&b.key));
+    if hyps.len() > beam && beam > 0 {
+        hyps.select_nth_unstable_by(beam - 1, order);
+        hyps.truncate(beam);
+    }
+    hyps.sort_by(order);
     hyps
 }
 
 /// Hypotheses that may take an omission, per layer.
 const OMITTING: usize = 8;
 
-/// The prefixes of `pack`'s lexicon that explain `observations`, cheapest
-/// first.
-pub fn search(
-    pack: &LanguagePack,
-    model: &SpatialModel,
-    observations: &[Observation],
-    params: &SearchParams,
-) -> Vec<Prefix> {
-    let steps = steps(model, observations);
-    let n = steps.len();
-    if n == 0 {
-        return Vec::new();
+/// An incremental search: observations are pushed one at a time (and
+/// popped on backspace), and each push costs one layer of work, so typing
+/// one more letter does not search the whole word again.
+#[derive(Debug, Clone, Default)]
+pub struct Searcher {
+    observations: Vec<Observation>,
+    steps: Vec<Step>,
+    /// The hypotheses after each number of steps, as offered.
+    layers: Vec<Layer>,
+    /// Layer `i` cut to the beam and extended with omissions, once step `i`
+    /// was pushed (kept for the swaps that step `i + 1` allows).
+    pruned: Vec<Vec<Hyp>>,
+    /// Edits allowed, fixed by the first push of the word.
+    max_edits: u8,
+}
+
+impl Searcher {
+    /// The observations searched so far.
+    pub fn observations(&self) -> &[Observation] {
+        &self.observations
     }
-    let fst = pack.lexicon_fst();
-    let max_edits = if n <= 4 {
-        params.short_edits
-    } else {
-        params.long_edits
-    };
-    let mut layers: Vec<HashMap<String, Hyp>> = (0..=n).map(|_| HashMap::new()).collect();
-    offer(
-        &mut layers[0],
-        Hyp {
-            addr: fst.root().addr(),
-            out: 0,
-            cost: 0.0,
-            key: String::new(),
-            edits: 0,
-        },
-    );
-    for i in 0..n {
-        let mut hyps = best(std::mem::take(&mut layers[i]), params.beam);
-        // A letter the user left out, before observation i.
+
+    /// Brings the search to `observations`, reusing the layers of the
+    /// longest common prefix with what was searched before.
+    pub fn update(
+        &mut self,
+        pack: &LanguagePack,
+        model: &SpatialModel,
+        observations: &[Observation],
+        params: &SearchParams,
+    ) {
+        let common = self
+            .observations
+            .iter()
+            .zip(observations)
+            .take_while(|(a, b)| a == b)
+            .count();
+        // The search allows the edits of a long word; `prefixes_after`
+        // holds short words to fewer.
+        let edits = params.short_edits.max(params.long_edits);
+        if edits != self.max_edits || common < self.observations.len() {
+            // A typed character may fold to several steps: undoing one
+            // observation is not undoing one step, so start afresh.
+            *self = Searcher {
+                max_edits: edits,
+                ..Searcher::default()
+            };
+        }
+        let start = self.observations.len();
+        for observation in &observations[start..] {
+            self.observations.push(*observation);
+            for step in steps(model, std::slice::from_ref(observation)) {
+                self.push_step(pack, step, params);
+            }
+        }
+    }
+
+    fn push_step(&mut self, pack: &LanguagePack, step: Step, params: &SearchParams) {
+        let fst = pack.lexicon_fst();
+        if self.layers.is_empty() {
+            let mut root = Layer::new();
+            offer(
+                &mut root,
+                Hyp {
+                    addr: fst.root().addr(),
+                    out: 0,
+                    cost: 0.0,
+                    key: String::new(),
+                    edits: 0,
+                },
+            );
+            self.layers.push(root);
+        }
+        let i = self.steps.len();
+        self.steps.push(step);
+        self.layers.push(Layer::new());
+        let max_edits = self.max_edits;
+        // Swaps of the previous step with this one.
+        if i >= 1 {
+            let (before, current) = (&self.steps[i - 1], &self.steps[i]);
+            let mut swapped = Vec::new();
+            for h in self.pruned[i - 1].iter().filter(|h| h.edits < max_edits) {
+                for &(second, p2) in current {
+                    for &(first, p1) in before {
+                        if first == second {
+                            continue;
+                        }
+                        let Some((addr, out)) = walk(fst, h.addr, h.out, second)
+                            .and_then(|(a, o)| walk(fst, a, o, first))
+                        else {
+                            continue;
+                        };
+                        let mut key = h.key.clone();
+                        key.push(second);
+                        key.push(first);
+                        swapped.push(Hyp {
+                            addr,
+                            out,
+                            cost: h.cost - p1 - p2 + params.transposition,
+                            key,
+                            edits: h.edits + 1,
+                        });
+                    }
+                }
+            }
+            for hyp in swapped {
+                offer(&mut self.layers[i + 1], hyp);
+            }
+        }
+        // Layer i is complete: cut it, add left-out letters, extend it.
+        let mut hyps = best(std::mem::take(&mut self.layers[i]), params.beam);
         let omitted: Vec<Hyp> = hyps
             .iter()
             .take(OMITTING)
@@ -237,13 +328,14 @@ pub fn search(
             })
             .collect();
         hyps.extend(omitted);
+        let mut next = std::mem::take(&mut self.layers[i + 1]);
         for h in &hyps {
-            for &(c, log_p) in &steps[i] {
+            for &(c, log_p) in &self.steps[i] {
                 if let Some((addr, out)) = walk(fst, h.addr, h.out, c) {
                     let mut key = h.key.clone();
                     key.push(c);
                     offer(
-                        &mut layers[i + 1],
+                        &mut next,
                         Hyp {
                             addr,
                             out,
@@ -254,61 +346,81 @@ pub fn search(
                     );
                 }
             }
-            if h.edits >= max_edits {
-                continue;
-            }
-            // A stray tap.
-            offer(
-                &mut layers[i + 1],
-                Hyp {
-                    cost: h.cost + params.insertion,
-                    edits: h.edits + 1,
-                    ..h.clone()
-                },
-            );
-            // Two letters swapped.
-            if i + 1 < n {
-                for &(second, p2) in &steps[i + 1] {
-                    for &(first, p1) in &steps[i] {
-                        if first == second {
-                            continue;
-                        }
-                        let Some((addr, out)) = walk(fst, h.addr, h.out, second)
-                            .and_then(|(a, o)| walk(fst, a, o, first))
-                        else {
-                            continue;
-                        };
-                        let mut key = h.key.clone();
-                        key.push(second);
-                        key.push(first);
-                        offer(
-                            &mut layers[i + 2],
-                            Hyp {
-                                addr,
-                                out,
-                                cost: h.cost - p1 - p2 + params.transposition,
-                                key,
-                                edits: h.edits + 1,
-                            },
-                        );
-                    }
-                }
+            if h.edits < max_edits {
+                // A stray tap.
+                offer(
+                    &mut next,
+                    Hyp {
+                        cost: h.cost + params.insertion,
+                        edits: h.edits + 1,
+                        ..h.clone()
+                    },
+                );
             }
         }
+        self.layers[i + 1] = next;
+        self.pruned.push(hyps);
     }
-    best(std::mem::take(&mut layers[n]), params.beam)
-        .into_iter()
-        .map(|h| {
-            let node = fst.node(h.addr);
-            let value = node
-                .is_final()
-                .then(|| h.out.wrapping_add(node.final_output().value()));
-            Prefix {
-                key: h.key,
-                cost: h.cost,
-                value,
-                edits: h.edits,
-            }
-        })
-        .collect()
+
+    /// The prefixes that explain all the steps (`n` past the end) or the
+    /// first `n` (only the last layer is kept, so an earlier `n` finds
+    /// nothing), cheapest first.
+    pub fn prefixes_after(
+        &self,
+        pack: &LanguagePack,
+        n: usize,
+        params: &SearchParams,
+    ) -> Vec<Prefix> {
+        let n = n.min(self.steps.len());
+        let Some(layer) = self.layers.get(n) else {
+            return Vec::new();
+        };
+        if self.steps.is_empty() {
+            return Vec::new();
+        }
+        let allowed = if n <= 4 {
+            params.short_edits
+        } else {
+            params.long_edits
+        };
+        let fst = pack.lexicon_fst();
+        let within: Layer = layer
+            .iter()
+            .filter(|(_, h)| h.edits <= allowed)
+            .map(|(k, h)| (*k, h.clone()))
+            .collect();
+        best(within, params.beam)
+            .into_iter()
+            .map(|h| {
+                let node = fst.node(h.addr);
+                let value = node
+                    .is_final()
+                    .then(|| h.out.wrapping_add(node.final_output().value()));
+                Prefix {
+                    key: h.key,
+                    cost: h.cost,
+                    value,
+                    edits: h.edits,
+                }
+            })
+            .collect()
+    }
+
+    /// Steps searched (one per tap or folded character).
+    pub fn steps(&self) -> usize {
+        self.steps.len()
+    }
+}
+
+/// The prefixes of `pack`'s lexicon that explain `observations`, cheapest
+/// first (a search from scratch).
+pub fn search(
+    pack: &LanguagePack,
+    model: &SpatialModel,
+    observations: &[Observation],
+    params: &SearchParams,
+) -> Vec<Prefix> {
+    let mut searcher = Searcher::default();
+    searcher.update(pack, model, observations, params);
+    searcher.prefixes_after(pack, usize::MAX, params)
 }

@@ -1,0 +1,261 @@
+use nib_engine::decode::{Action, Corrector, Observation, SearchParams, Searcher, search};
+use nib_engine::{Config, Engine, Session, SuggestionKind};
+use nib_tests::{LANGUAGES, engine, pack_dir};
+use proptest::prelude::*;
+
+/// The centre of the key typing `c` on `language`'s layout.
+fn centre(engine: &Engine, language: &str, c: char) -> (f32, f32) {
+    let layout = engine.pack(language).unwrap().layout();
+    let key = layout
+        .keys
+        .iter()
+        .find(|k| k.output == c.to_string())
+        .unwrap_or_else(|| panic!("no key {c:?}"));
+    (key.x, key.y)
+}
+
+/// Taps each letter of `letters` at its key centre (shift first for a
+/// capital).
+fn tap_word(session: &mut Session, letters: &str) {
+    let engine = session.engine().clone();
+    let language = session.language().to_owned();
+    for c in letters.chars() {
+        let lower = c.to_lowercase().next().unwrap();
+        if c != lower {
+            let shift = engine
+                .pack(&language)
+                .unwrap()
+                .layout()
+                .keys
+                .iter()
+                .find(|k| k.kind == nib_engine::layout::KeyKind::Shift)
+                .map(|k| (k.x, k.y))
+                .unwrap();
+            session.tap(shift.0, shift.1).unwrap();
+        }
+        let (x, y) = centre(&engine, &language, lower);
+        session.tap(x, y).unwrap();
+    }
+}
+
+fn space(session: &mut Session) {
+    let (x, y) = centre(&session.engine().clone(), session.language(), ' ');
+    session.tap(x, y).unwrap();
+}
+
+fn typed(letters: &str, context: &str) -> Session {
+    let mut session = engine().session("en").unwrap();
+    session.set_context(context);
+    tap_word(&mut session, letters);
+    session
+}
+
+#[test]
+fn typos_are_corrected_at_the_space_in_the_typed_case() {
+    for (letters, context, expected) in [
+        ("Teh", "", "The "),
+        ("hwllo", "I said ", "I said hello "),
+        ("becuase", "It rained ", "It rained because "),
+        ("thsi", "I like ", "I like this "),
+        ("dont", "I ", "I don't "),
+    ] {
+        let mut session = typed(letters, context);
+        space(&mut session);
+        assert_eq!(
+            session.context(),
+            expected,
+            "{letters}: {:?}",
+            session.last_decision()
+        );
+        assert_eq!(session.last_decision().unwrap().action, Action::Applied);
+    }
+}
+
+#[test]
+fn known_words_are_kept() {
+    for (letters, context) in [
+        ("form", "Fill in the "),
+        ("from", "I come "),
+        ("Paris", "I love "),
+    ] {
+        let mut session = typed(letters, context);
+        space(&mut session);
+        assert_eq!(session.context(), format!("{context}{letters} "));
+        let decision = session.last_decision().unwrap();
+        assert_eq!(decision.action, Action::Kept, "{decision:?}");
+    }
+}
+
+#[test]
+fn backspace_undoes_an_autocorrection_for_the_rest_of_the_session() {
+    let mut session = typed("teh", "I saw ");
+    space(&mut session);
+    assert_eq!(session.context(), "I saw the ");
+    session.backspace();
+    assert_eq!(
+        (session.context(), session.current_word()),
+        ("I saw ", "teh")
+    );
+    space(&mut session);
+    assert_eq!(session.context(), "I saw teh ");
+    // Typed again later in the session: still the user's word.
+    tap_word(&mut session, "teh");
+    space(&mut session);
+    assert_eq!(session.context(), "I saw teh teh ");
+    // A backspace that does not follow a correction deletes as usual.
+    session.backspace();
+    assert_eq!(session.current_word(), "teh");
+}
+
+#[test]
+fn a_missed_space_bar_is_read_as_two_words() {
+    let mut session = typed("iwant", "");
+    space(&mut session);
+    assert_eq!(
+        session.context(),
+        "I want ",
+        "{:?}",
+        session.last_decision()
+    );
+    // The space bar hit as "b" (just above it).
+    let mut session = engine().session("en").unwrap();
+    session.set_context("Thank you ");
+    tap_word(&mut session, "verybmuch");
+    space(&mut session);
+    assert_eq!(
+        session.context(),
+        "Thank you very much ",
+        "{:?}",
+        session.last_decision()
+    );
+}
+
+#[test]
+fn corrections_and_completions_fill_the_strip() {
+    let session = typed("hwllo", "I said ");
+    let suggestions = session.suggestions(3);
+    assert!(
+        suggestions.iter().any(|s| s.text == "hello"),
+        "{suggestions:?}"
+    );
+    assert!(
+        suggestions
+            .iter()
+            .any(|s| s.kind == SuggestionKind::Correction)
+    );
+    // A word the lexicon cannot explain comes back verbatim.
+    let session = typed("qzxq", "I said ");
+    let suggestions = session.suggestions(8);
+    assert!(
+        suggestions
+            .iter()
+            .any(|s| s.kind == SuggestionKind::Verbatim && s.text == "qzxq"),
+        "{suggestions:?}"
+    );
+}
+
+#[test]
+fn no_autocorrect_outside_text_fields_or_when_off() {
+    let options = nib_engine::SessionOptions {
+        field: nib_engine::FieldType::Email,
+        no_learning: false,
+    };
+    let mut session = engine().session_with("en", options).unwrap();
+    tap_word(&mut session, "teh");
+    space(&mut session);
+    assert_eq!(session.context(), "teh ");
+    assert!(session.last_decision().is_none());
+
+    let off = Engine::builder()
+        .config(Config {
+            corrector: Corrector::Off,
+            ..Config::default()
+        })
+        .pack_dir(pack_dir(), ["en"])
+        .build()
+        .unwrap();
+    let mut session = off.session("en").unwrap();
+    tap_word(&mut session, "teh");
+    space(&mut session);
+    assert_eq!(session.context(), "teh ");
+}
+
+#[test]
+fn the_edit_distance_baseline_takes_the_nearest_frequent_word() {
+    let baseline = Engine::builder()
+        .config(Config {
+            corrector: Corrector::EditDistance,
+            ..Config::default()
+        })
+        .pack_dir(pack_dir(), ["en"])
+        .build()
+        .unwrap();
+    let mut session = baseline.session("en").unwrap();
+    session.set_context("I said ");
+    tap_word(&mut session, "becuase");
+    space(&mut session);
+    assert_eq!(session.context(), "I said because ");
+    assert_eq!(
+        session.last_decision().unwrap().stage,
+        Corrector::EditDistance
+    );
+}
+
+#[test]
+fn hostile_words_cost_bounded_work_and_never_panic() {
+    let mut session = engine().session("en").unwrap();
+    let (x, y) = centre(&engine(), "en", 'a');
+    for _ in 0..3_000 {
+        session.tap(x, y).unwrap();
+    }
+    assert!(session.suggestions(3).len() <= 3);
+    space(&mut session);
+    assert!(session.current_word().is_empty());
+}
+
+#[test]
+fn every_layout_decodes_its_own_letters() {
+    for language in LANGUAGES {
+        let engine = engine();
+        let model = engine.spatial_model(language).unwrap();
+        let layout = engine.pack(language).unwrap().layout();
+        for key in layout.letters() {
+            let chances = model.keys_for(key.x, key.y);
+            assert_eq!(
+                chances[0].character.to_string(),
+                nib_engine::fold(&key.output),
+                "{language} {key:?}"
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Searching tap by tap, with backspaces, finds what a search from
+    /// scratch finds.
+    #[test]
+    fn incremental_search_equals_search_from_scratch(
+        taps in proptest::collection::vec((0.0f32..10.0, 0.0f32..3.0), 1..9),
+        cut in 0usize..9,
+    ) {
+        let engine = engine();
+        let pack = engine.pack("en").unwrap();
+        let model = engine.spatial_model("en").unwrap();
+        let params = SearchParams::default();
+        let observations: Vec<Observation> =
+            taps.iter().map(|&(x, y)| Observation::Tap { x, y }).collect();
+        let mut searcher = Searcher::default();
+        for n in 1..=observations.len() {
+            searcher.update(pack, model, &observations[..n], &params);
+        }
+        // Back to a shorter word and forward again.
+        let cut = cut.min(observations.len());
+        searcher.update(pack, model, &observations[..cut], &params);
+        searcher.update(pack, model, &observations, &params);
+        let incremental = searcher.prefixes_after(pack, usize::MAX, &params);
+        let scratch = search::search(pack, model, &observations, &params);
+        prop_assert_eq!(incremental, scratch);
+    }
+}
