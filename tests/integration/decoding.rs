@@ -192,7 +192,7 @@ fn the_edit_distance_baseline_takes_the_nearest_frequent_word() {
         .unwrap();
     let mut session = baseline.session("en").unwrap();
     session.set_context("I said ");
-    tap_word(&mut session, "becuase");
+    tap_word(&mut session, "becauze");
     space(&mut session);
     assert_eq!(session.context(), "I said because ");
     assert_eq!(
