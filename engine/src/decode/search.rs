@@ -196,6 +196,12 @@ fn best(layer: Layer, beam: usize) -> Vec<Hyp> {
 /// Hypotheses that may take an omission, per layer.
 const OMITTING: usize = 8;
 
+/// Hypotheses that may take a swap, per layer.
+const SWAPPING: usize = 16;
+
+/// The likeliest keys of each of two taps tried in swapped order.
+const SWAP_KEYS: usize = 3;
+
 /// An incremental search: observations are pushed one at a time (and
 /// popped on backspace), and each push costs one layer of work, so typing
 /// one more letter does not search the whole word again.
@@ -277,9 +283,13 @@ impl Searcher {
         if i >= 1 {
             let (before, current) = (&self.steps[i - 1], &self.steps[i]);
             let mut swapped = Vec::new();
-            for h in self.pruned[i - 1].iter().filter(|h| h.edits < max_edits) {
-                for &(second, p2) in current {
-                    for &(first, p1) in before {
+            let swappable = self.pruned[i - 1]
+                .iter()
+                .filter(|h| h.edits < max_edits)
+                .take(SWAPPING);
+            for h in swappable {
+                for &(second, p2) in current.iter().take(SWAP_KEYS) {
+                    for &(first, p1) in before.iter().take(SWAP_KEYS) {
                         if first == second {
                             continue;
                         }
