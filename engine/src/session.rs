@@ -87,6 +87,22 @@ pub struct Session {
     last_decision: Option<Decision>,
     /// The touch decoder's search over the current word so far.
     search: SearchCache,
+    /// The word just committed by a tap on the space bar, which may have
+    /// been meant for a letter: judged when the next word is committed.
+    split: Option<Split>,
+}
+
+/// A word committed by a space-bar tap.
+#[derive(Debug, Clone)]
+struct Split {
+    /// The context before the word.
+    context_before: String,
+    /// The word as committed.
+    committed: String,
+    /// How it was typed.
+    observations: Vec<Observation>,
+    /// Where the space bar was tapped.
+    space: (f32, f32),
 }
 
 /// The decoder's search of the current word, kept between keystrokes so
@@ -138,6 +154,7 @@ impl Session {
             reverted: HashSet::new(),
             last_decision: None,
             search: SearchCache::default(),
+            split: None,
         }
     }
 
@@ -172,6 +189,7 @@ impl Session {
     /// (space, punctuation) commits it. Control characters are ignored.
     pub fn type_text(&mut self, text: &str) {
         self.last_correction = None;
+        self.split = None;
         self.type_at(text, None);
     }
 
@@ -221,7 +239,22 @@ impl Session {
             KeyKind::Punctuation => self.type_at(&key.output, None),
             KeyKind::Shift => self.shift = !self.shift,
             KeyKind::Backspace => self.backspace(),
-            KeyKind::Space => self.type_at(" ", None),
+            KeyKind::Space => {
+                let pending = (self.tapped() && self.decodes())
+                    .then(|| (self.context.clone(), self.observations()));
+                self.type_at(" ", None);
+                if let Some((context_before, observations)) = pending {
+                    let committed = self.context[context_before.len().min(self.context.len())..]
+                        .trim_end()
+                        .to_owned();
+                    self.split = Some(Split {
+                        context_before,
+                        committed,
+                        observations,
+                        space: (x, y),
+                    });
+                }
+            }
             KeyKind::Enter => self.type_at("\n", None),
             KeyKind::Symbols => {}
         }
@@ -240,6 +273,7 @@ impl Session {
     /// autocorrection, undoes it instead: the word comes back as typed,
     /// current again, and is not corrected again in this session.
     pub fn backspace(&mut self) {
+        self.split = None;
         if let Some(undo) = self.last_correction.take() {
             let trimmed = self.context.trim_end_matches(|c: char| !is_word_char(c));
             if self.word.is_empty() && trimmed.ends_with(&undo.corrected) {
@@ -275,6 +309,7 @@ impl Session {
     /// a space.
     pub fn pick(&mut self, text: &str) {
         self.last_correction = None;
+        self.split = None;
         self.word.clear();
         self.taps.clear();
         for c in text.chars().filter(|c| !c.is_control()) {
@@ -291,6 +326,7 @@ impl Session {
         self.word = keep[start..].chars().take(WORD_LIMIT).collect();
         self.taps = vec![None; self.word.chars().count()];
         self.last_correction = None;
+        self.split = None;
         self.trim_context();
     }
 
@@ -413,7 +449,13 @@ impl Session {
     }
 
     fn commit_word(&mut self) {
+        let split = self.split.take();
         if self.word.is_empty() {
+            return;
+        }
+        if let Some(split) = split
+            && self.merge(&split)
+        {
             return;
         }
         let decision = self.decide();
@@ -435,6 +477,56 @@ impl Session {
         self.context.push_str(&word);
         self.word.clear();
         self.taps.clear();
+    }
+
+    /// Whether the autocorrect applies to tapped words here.
+    fn decodes(&self) -> bool {
+        self.engine.config().corrector == Corrector::Spatial
+            && self.options.field == FieldType::Text
+    }
+
+    /// Joins the word before the last space-bar tap and the current word
+    /// when they read better as one ("a out" for "about"); true if done.
+    fn merge(&mut self, split: &Split) -> bool {
+        if !self.tapped() || !self.decodes() {
+            return false;
+        }
+        let expected_tail = format!("{} ", split.committed);
+        if !self.context.ends_with(&expected_tail)
+            || self.context.len() != split.context_before.len() + expected_tail.len()
+        {
+            return false;
+        }
+        let Some(decoder) = self.decoder() else {
+            return false;
+        };
+        let observations = self.observations();
+        let Some((word, margin)) = decoder.merge(
+            &split.context_before,
+            &split.observations,
+            split.space,
+            &observations,
+        ) else {
+            return false;
+        };
+        let sentence_start = crate::analyse_context(&split.context_before).sentence_start;
+        let typed_case = crate::TypedCase::of(&split.committed);
+        let word: String = crate::apply_case(&word, typed_case, sentence_start)
+            .nfc()
+            .collect();
+        self.last_decision = Some(Decision {
+            typed: format!("{} {}", split.committed, self.word),
+            correction: Some(word.clone()),
+            action: Action::Applied,
+            stage: Corrector::Spatial,
+            margin,
+            reason: format!("space bar tapped for a letter: one word, {margin:.2} above two"),
+        });
+        self.context.truncate(split.context_before.len());
+        self.context.push_str(&word);
+        self.word.clear();
+        self.taps.clear();
+        true
     }
 
     /// Teaches the touch model where this user taps each key, from a word

@@ -131,6 +131,34 @@ fn a_missed_space_bar_is_read_as_two_words() {
 }
 
 #[test]
+fn a_letter_tapped_onto_the_space_bar_joins_the_two_halves() {
+    let mut session = engine().session("en").unwrap();
+    session.set_context("Tell me ");
+    tap_word(&mut session, "a");
+    // "b" missed downwards: the top edge of the space bar, under the b key.
+    let (bx, _) = centre(&engine(), "en", 'b');
+    let (_, space_y) = centre(&engine(), "en", ' ');
+    session.tap(bx, space_y - 0.45).unwrap();
+    assert_eq!(session.context(), "Tell me a ");
+    tap_word(&mut session, "out");
+    space(&mut session);
+    assert_eq!(
+        session.context(),
+        "Tell me about ",
+        "{:?}",
+        session.last_decision()
+    );
+    // A space tapped in the middle of the bar is a space.
+    let mut session = engine().session("en").unwrap();
+    session.set_context("Tell me ");
+    tap_word(&mut session, "a");
+    space(&mut session);
+    tap_word(&mut session, "story");
+    space(&mut session);
+    assert_eq!(session.context(), "Tell me a story ");
+}
+
+#[test]
 fn corrections_and_completions_fill_the_strip() {
     let session = typed("hwllo", "I said ");
     let suggestions = session.suggestions(3);

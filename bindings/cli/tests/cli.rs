@@ -73,7 +73,14 @@ fn batch_answers_every_line_and_survives_bad_ones() {
     // A generous budget: the test checks that the neural stage is wired,
     // on a machine that may be busy with other tests.
     let out = nib(
-        &["--lm-budget-ms", "2000", "suggest", "--lang", "en", "--batch"],
+        &[
+            "--lm-budget-ms",
+            "2000",
+            "suggest",
+            "--lang",
+            "en",
+            "--batch",
+        ],
         &input,
     );
     assert!(

@@ -114,6 +114,10 @@ const MISSING_SPACE_DISCOUNT: f64 = 3.0;
 /// Words of more observations than this are not split.
 const MAX_SEGMENTED: usize = 16;
 
+/// A space-bar tap is read as a letter only if that is at least this likely
+/// (natural log).
+const MERGE_LETTER_LOG_P: f32 = -1.2;
+
 /// At most this many space-bar readings are tried per word, the likeliest.
 const MAX_SPACE_HITS: usize = 3;
 
@@ -343,6 +347,41 @@ impl<'a> Decoder<'a> {
             }
         }
         best
+    }
+
+    /// Whether a word committed by a tap on the space bar at `space` and
+    /// the word typed after it were one word, the tap meant for a letter
+    /// near the bar ("a" + "out" for "about"). `first` is what was typed
+    /// before the bar, after `context_before`; `second` what came after.
+    /// Returns the merged word when that reading wins by the margin.
+    pub fn merge(
+        &self,
+        context_before: &str,
+        first: &[Observation],
+        space: (f32, f32),
+        second: &[Observation],
+    ) -> Option<(String, f32)> {
+        let p_space = self.model.space_log_p(space.0, space.1);
+        let p_letter = (1.0 - p_space.exp()).max(1e-6).ln();
+        if !p_space.is_finite() || p_letter < MERGE_LETTER_LOG_P {
+            return None;
+        }
+        let mut merged = first.to_vec();
+        merged.push(Observation::Tap {
+            x: space.0,
+            y: space.1,
+        });
+        merged.extend_from_slice(second);
+        if merged.len() > MAX_SEGMENTED {
+            return None;
+        }
+        let (whole_score, whole) = self.best_word(context_before, &merged)?;
+        let (first_score, first_word) = self.best_word(context_before, first)?;
+        let after = format!("{context_before}{first_word} ");
+        let (second_score, _) = self.best_word(&after, second)?;
+        let margin = (whole_score + f64::from(p_letter)
+            - (first_score + second_score + f64::from(p_space))) as f32;
+        (margin >= self.config.autocorrect_margin).then_some((whole, margin))
     }
 
     /// The touch decoder's decision for the word typed as `literal`.

@@ -787,7 +787,18 @@ impl SessionReplay {
                 }
                 _ if !before.is_empty() && now.is_empty() => {
                     let context = self.session.context();
-                    token.committed.push(last_word(context).to_owned());
+                    let word = last_word(context).to_owned();
+                    match token.committed.last_mut() {
+                        // The engine joined this word to the one before it
+                        // (a space-bar tap meant for a letter).
+                        Some(previous)
+                            if word.len() > previous.len()
+                                && word.starts_with(previous.as_str()) =>
+                        {
+                            *previous = word;
+                        }
+                        _ => token.committed.push(word),
+                    }
                     token.typed.push(before);
                     token.open = false;
                     if let Some(run_on) = self.run_on.as_mut() {
