@@ -243,13 +243,17 @@ impl Session {
                 let pending = (self.tapped() && self.decodes())
                     .then(|| (self.context.clone(), self.observations()));
                 self.type_at(" ", None);
-                if let Some((context_before, observations)) = pending {
-                    let committed = self.context[context_before.len().min(self.context.len())..]
-                        .trim_end()
-                        .to_owned();
+                // (When the context was trimmed meanwhile, there is no
+                // split to consider: the old context is gone.)
+                if let Some((context_before, observations)) = pending
+                    && let Some(tail) = self
+                        .context
+                        .strip_prefix(context_before.as_str())
+                        .map(str::trim_end)
+                {
                     self.split = Some(Split {
+                        committed: tail.to_owned(),
                         context_before,
-                        committed,
                         observations,
                         space: (x, y),
                     });

@@ -44,7 +44,7 @@ fn space(session: &mut Session) {
 }
 
 fn typed(letters: &str, context: &str) -> Session {
-    let mut session = engine().session("en").unwrap();
+    let mut session = engine().fresh_user().session("en").unwrap();
     session.set_context(context);
     tap_word(&mut session, letters);
     session
@@ -118,7 +118,7 @@ fn a_missed_space_bar_is_read_as_two_words() {
         session.last_decision()
     );
     // The space bar hit as "b" (just above it).
-    let mut session = engine().session("en").unwrap();
+    let mut session = engine().fresh_user().session("en").unwrap();
     session.set_context("Thank you ");
     tap_word(&mut session, "verybmuch");
     space(&mut session);
@@ -132,7 +132,7 @@ fn a_missed_space_bar_is_read_as_two_words() {
 
 #[test]
 fn a_letter_tapped_onto_the_space_bar_joins_the_two_halves() {
-    let mut session = engine().session("en").unwrap();
+    let mut session = engine().fresh_user().session("en").unwrap();
     session.set_context("Tell me ");
     tap_word(&mut session, "a");
     // "b" missed downwards: the top edge of the space bar, under the b key.
@@ -149,7 +149,7 @@ fn a_letter_tapped_onto_the_space_bar_joins_the_two_halves() {
         session.last_decision()
     );
     // A space tapped in the middle of the bar is a space.
-    let mut session = engine().session("en").unwrap();
+    let mut session = engine().fresh_user().session("en").unwrap();
     session.set_context("Tell me ");
     tap_word(&mut session, "a");
     space(&mut session);
@@ -188,7 +188,7 @@ fn no_autocorrect_outside_text_fields_or_when_off() {
         field: nib_engine::FieldType::Email,
         no_learning: false,
     };
-    let mut session = engine().session_with("en", options).unwrap();
+    let mut session = engine().fresh_user().session_with("en", options).unwrap();
     tap_word(&mut session, "teh");
     space(&mut session);
     assert_eq!(session.context(), "teh ");
@@ -231,7 +231,7 @@ fn the_edit_distance_baseline_takes_the_nearest_frequent_word() {
 
 #[test]
 fn hostile_words_cost_bounded_work_and_never_panic() {
-    let mut session = engine().session("en").unwrap();
+    let mut session = engine().fresh_user().session("en").unwrap();
     let (x, y) = centre(&engine(), "en", 'a');
     for _ in 0..3_000 {
         session.tap(x, y).unwrap();
@@ -268,7 +268,8 @@ proptest! {
         taps in proptest::collection::vec((0.0f32..10.0, 0.0f32..3.0), 1..9),
         cut in 0usize..9,
     ) {
-        let engine = engine();
+        // A user of its own: other tests teach the shared engine offsets.
+        let engine = engine().fresh_user();
         let pack = engine.pack("en").unwrap();
         let model = engine.spatial_model("en").unwrap();
         let params = SearchParams::default();
@@ -285,5 +286,48 @@ proptest! {
         let incremental = searcher.prefixes_after(pack, usize::MAX, &params);
         let scratch = search::search(pack, model, &observations, &params);
         prop_assert_eq!(incremental, scratch);
+    }
+}
+
+/// One thing a user can do to a session.
+#[derive(Debug, Clone)]
+enum Act {
+    Tap(f32, f32),
+    Backspace,
+    Text(String),
+    Context(String),
+    Pick(String),
+}
+
+fn act() -> impl Strategy<Value = Act> {
+    prop_oneof![
+        6 => (-1.0f32..11.0, -1.0f32..5.0).prop_map(|(x, y)| Act::Tap(x, y)),
+        1 => Just(Act::Backspace),
+        1 => "[a-zé' .,]{0,6}".prop_map(Act::Text),
+        1 => "[a-z ]{0,300}".prop_map(Act::Context),
+        1 => "[a-z]{1,8}".prop_map(Act::Pick),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Whatever the user does, the decoder and autocorrect never panic and
+    /// the session stays consistent.
+    #[test]
+    fn sessions_with_the_decoder_never_panic(acts in proptest::collection::vec(act(), 1..120)) {
+        let mut session = engine().fresh_user().session("en").unwrap();
+        for act in acts {
+            match act {
+                Act::Tap(x, y) => {
+                    let _ = session.tap(x, y);
+                }
+                Act::Backspace => session.backspace(),
+                Act::Text(text) => session.type_text(&text),
+                Act::Context(text) => session.set_context(&text),
+                Act::Pick(text) => session.pick(&text),
+            }
+            prop_assert!(session.suggestions(3).len() <= 3);
+        }
     }
 }
