@@ -261,7 +261,13 @@ impl<'a> Decoder<'a> {
     /// The likeliest lexicon word for `observations` after `context`, with
     /// its score (language model + touch), if any.
     fn best_word(&self, context: &str, observations: &[Observation]) -> Option<(f64, String)> {
-        let decoder = Decoder { context, ..*self };
+        // The word-pair model only: these readings are extra, tried at a
+        // commit, and must not spend the neural model's budget again.
+        let decoder = Decoder {
+            context,
+            lm: None,
+            ..*self
+        };
         let weight = f64::from(self.config.touch_weight);
         let prefixes = search::search(self.pack, self.model, observations, &self.params());
         let mut candidates = Vec::new();
