@@ -76,6 +76,31 @@ fun main(args: Array<String>) {
         }
     }
 
+    test("autocorrect at the space and its undo") {
+        val engine = newEngine()
+        val at = centres(engine)
+        engine.session("en").use { session ->
+            session.setContext("I saw ")
+            check("no decision yet", session.lastDecision() == null)
+            for (letter in listOf("t", "e", "h")) session.tapKey(at, letter)
+            session.tapKey(at, " ")
+            check("teh becomes the", session.context() == "I saw the ", session.context())
+            val decision = session.lastDecision()
+            check(
+                "decision explained",
+                decision != null && decision.typed == "teh" && decision.correction == "the" &&
+                    decision.action == CorrectionAction.APPLIED && decision.reason.isNotEmpty(),
+                decision,
+            )
+            session.backspace()
+            check(
+                "backspace undoes it",
+                session.context() == "I saw " && session.currentWord() == "teh",
+                session.currentWord(),
+            )
+        }
+    }
+
     test("taps type a word, then suggest and commit") {
         val engine = newEngine()
         val at = centres(engine)

@@ -119,6 +119,26 @@ def taps_type_a_word_then_suggest_and_commit():
 
 
 @test
+def autocorrect_at_the_space_and_its_undo():
+    engine = new_engine()
+    at = centres(engine)
+    session = engine.session("en")
+    session.set_context("I saw ")
+    check("no decision yet", session.last_decision() is None)
+    for letter in "teh":
+        session.tap(*at[letter])
+    session.tap(*at[" "])
+    check("teh becomes the", session.context() == "I saw the ", session.context())
+    decision = session.last_decision()
+    check("decision explained",
+          decision is not None and decision.typed == "teh" and decision.correction == "the"
+          and decision.action == nib.CorrectionAction.APPLIED and decision.reason, decision)
+    session.backspace()
+    check("backspace undoes it", session.context() == "I saw " and session.current_word() == "teh",
+          (session.context(), session.current_word()))
+
+
+@test
 def field_options_reach_the_session():
     engine = new_engine()
     password = engine.session("en", nib.SessionOptions(field=nib.FieldType.PASSWORD, no_learning=False))

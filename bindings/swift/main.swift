@@ -91,6 +91,27 @@ test("engine and layout") {
     check("letters and space", kinds.contains(.letter) && kinds.contains(.space))
 }
 
+test("autocorrect at the space and its undo") {
+    let engine = try newEngine()
+    let at = try centres(engine)
+    let session = try engine.session(language: "en")
+    try session.setContext(beforeCursor: "I saw ")
+    check("no decision yet", try session.lastDecision() == nil)
+    for letter in ["t", "e", "h"] {
+        _ = try tapKey(session, at, letter)
+    }
+    _ = try tapKey(session, at, " ")
+    check("teh becomes the", try session.context() == "I saw the ")
+    let decision = try session.lastDecision()
+    check(
+        "decision explained",
+        decision?.typed == "teh" && decision?.correction == "the" && decision?.action == .applied
+            && !(decision?.reason.isEmpty ?? true),
+        decision as Any)
+    try session.backspace()
+    check("backspace undoes it", try session.context() == "I saw " && session.currentWord() == "teh")
+}
+
 test("taps type a word, then suggest and commit") {
     let engine = try newEngine()
     let at = try centres(engine)

@@ -48,7 +48,8 @@ pub use engine::Engine;
 pub use error::{NibError, Result};
 pub use session::Session;
 pub use types::{
-    EngineConfig, FieldType, Key, KeyKind, Layout, SessionOptions, Suggestion, SuggestionKind,
+    CorrectionAction, Decision, EngineConfig, FieldType, Key, KeyKind, Layout, SessionOptions,
+    Suggestion, SuggestionKind,
 };
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
 use crate::error::{NibError, Result};
-use crate::types::{Key, SessionOptions, Suggestion};
+use crate::types::{Decision, Key, SessionOptions, Suggestion};
 
 /// The state of one text field: what was typed, the text before the
 /// cursor, and the suggestions for them.
@@ -135,6 +135,14 @@ impl Session {
     /// The text kept before the current word (the end of the field's text).
     pub fn context(&self) -> Result<String> {
         self.with(|s| s.context().to_owned())
+    }
+
+    /// What the autocorrect did with the last word committed by a space
+    /// or punctuation: the typed word, the correction, applied or only
+    /// offered or kept, and why. `None` before any decision (text typed
+    /// without taps, fields that do not autocorrect).
+    pub fn last_decision(&self) -> Result<Option<Decision>> {
+        self.with(|s| s.last_decision().map(Decision::from))
     }
 
     /// The session's language.

@@ -299,3 +299,44 @@ mod tests {
         }
     }
 }
+
+/// What the autocorrect did with a committed word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum CorrectionAction {
+    /// The word was replaced by the correction (a backspace right after
+    /// undoes it).
+    Applied,
+    /// A correction was likely enough to offer, not to apply.
+    Suggested,
+    /// The word was committed as typed.
+    Kept,
+}
+
+/// The autocorrect decision for the last word committed, for a debug
+/// overlay or an "undo autocorrect" affordance.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Decision {
+    /// The word as typed.
+    pub typed: String,
+    /// The best correction, if there was one.
+    pub correction: Option<String>,
+    /// What was done.
+    pub action: CorrectionAction,
+    /// Why, in words (the stage and the margin).
+    pub reason: String,
+}
+
+impl From<&nib_engine::decode::Decision> for Decision {
+    fn from(d: &nib_engine::decode::Decision) -> Self {
+        Self {
+            typed: d.typed.clone(),
+            correction: d.correction.clone(),
+            action: match d.action {
+                nib_engine::decode::Action::Applied => CorrectionAction::Applied,
+                nib_engine::decode::Action::Suggested => CorrectionAction::Suggested,
+                nib_engine::decode::Action::Kept => CorrectionAction::Kept,
+            },
+            reason: d.reason.clone(),
+        }
+    }
+}
