@@ -403,7 +403,7 @@ impl Session {
         if known {
             return;
         }
-        let score = self.engine.config().unknown_word_log_prob;
+        let score = decode::unknown_word_log_prob(self.engine.config(), &key) as f32;
         let verbatim = Suggestion {
             text: self.word.nfc().collect(),
             kind: SuggestionKind::Verbatim,

@@ -471,7 +471,9 @@ impl<'a> Decoder<'a> {
         );
         let typed_score = match scored.iter().find(|(_, c)| fold(c.word.surface) == key) {
             Some((score, _)) => *score,
-            None => f64::from(self.config.unknown_word_log_prob) - weight * f64::from(literal_cost),
+            None => {
+                unknown_word_log_prob(self.config, &key) - weight * f64::from(literal_cost)
+            }
         };
         let single = scored
             .first()
@@ -616,6 +618,18 @@ pub(crate) fn edit_distance_decision(
         reason: format!("unknown word; nearest at distance {d}"),
     }
 }
+
+/// Log-probability of a typed word the lexicon does not know: the
+/// configured value for words of up to four letters, less
+/// [`UNKNOWN_PER_LETTER`] for each letter beyond (a long unknown string is
+/// less likely to be meant than a short one).
+pub(crate) fn unknown_word_log_prob(config: &Config, key: &str) -> f64 {
+    let extra = key.chars().count().saturating_sub(4) as f64;
+    f64::from(config.unknown_word_log_prob) - UNKNOWN_PER_LETTER * extra
+}
+
+/// See [`unknown_word_log_prob`].
+const UNKNOWN_PER_LETTER: f64 = 1.0;
 
 /// Levenshtein distance between two short strings, in characters.
 fn edit_distance(a: &str, b: &str) -> usize {
