@@ -9,6 +9,7 @@ use crate::decode::{Corrector, SpatialModel};
 use crate::error::{Error, Result};
 use crate::lm::NeuralLm;
 use crate::pack::{LanguagePack, PACK_EXTENSION};
+use crate::personal::{Limits, PersonalStore};
 use crate::session::{Session, SessionOptions};
 use crate::suggest::{self, Stages, Suggestion};
 
@@ -48,6 +49,9 @@ pub struct Config {
     pub autocorrect_margin: f32,
     /// Learn where this user taps each key from the words they accept.
     pub touch_adaptation: bool,
+    /// Learn the user's words and pairs into the personal dictionary (where
+    /// the field allows it).
+    pub personal_learning: bool,
 }
 
 impl Default for Config {
@@ -66,6 +70,7 @@ impl Default for Config {
             unknown_word_log_prob: -16.0,
             autocorrect_margin: 1.0,
             touch_adaptation: true,
+            personal_learning: true,
         }
     }
 }
@@ -93,6 +98,7 @@ pub struct EngineBuilder {
     files: Vec<PathBuf>,
     dir_languages: Vec<(PathBuf, String)>,
     lm: Option<LmSource>,
+    personal: Option<PathBuf>,
 }
 
 impl EngineBuilder {
@@ -139,6 +145,15 @@ impl EngineBuilder {
         self
     }
 
+    /// Keeps the personal dictionary in the file `path` (created if
+    /// missing). Without it the dictionary lives in memory only. A damaged
+    /// file is kept aside and reported by [`Engine::personal_error`]; the
+    /// engine starts with an empty dictionary at `path`.
+    pub fn personal_store(mut self, path: impl Into<PathBuf>) -> Self {
+        self.personal = Some(path.into());
+        self
+    }
+
     /// Loads and validates every pack.
     pub fn build(self) -> Result<Engine> {
         let mut packs = BTreeMap::new();
@@ -167,14 +182,30 @@ impl EngineBuilder {
                 Err(e) => (None, Some(e)),
             },
         };
+        let limits = Limits::default();
+        let (personal, personal_error) = match &self.personal {
+            None => (PersonalStore::in_memory(limits), None),
+            Some(path) => match PersonalStore::open(path, limits) {
+                Ok(store) => (store, None),
+                // The damaged file was moved aside: start afresh there.
+                Err(e @ Error::PersonalStore { .. }) => (
+                    PersonalStore::open(path, limits)
+                        .unwrap_or_else(|_| PersonalStore::in_memory(limits)),
+                    Some(e),
+                ),
+                Err(e) => (PersonalStore::in_memory(limits), Some(e)),
+            },
+        };
         let inner = Arc::new(Inner {
             config: self.config,
             packs,
             lm,
             lm_error,
+            personal_error,
         });
         Ok(Engine {
             spatial: spatial_models(&inner),
+            personal: Arc::new(personal),
             inner,
         })
     }
@@ -202,6 +233,7 @@ struct Inner {
     packs: BTreeMap<String, Arc<LanguagePack>>,
     lm: Option<Arc<NeuralLm>>,
     lm_error: Option<Error>,
+    personal_error: Option<Error>,
 }
 
 /// The prediction engine: loaded packs and configuration. Cheap to clone,
@@ -211,6 +243,8 @@ pub struct Engine {
     inner: Arc<Inner>,
     /// Touch models with what this user's taps taught them.
     spatial: Arc<BTreeMap<String, Arc<SpatialModel>>>,
+    /// The user's words.
+    personal: Arc<PersonalStore>,
 }
 
 /// Fresh touch models for every pack.
@@ -266,14 +300,38 @@ impl Engine {
             })
     }
 
-    /// The same packs and models with nothing learned: a fresh user. Cheap
-    /// (the packs and models are shared); replays give each log its own,
-    /// so that what one log teaches does not leak into another.
+    /// The same packs and models with nothing learned: a fresh user, with
+    /// fresh touch offsets and an empty in-memory personal dictionary.
+    /// Cheap (the packs and models are shared); replays give each log its
+    /// own, so that what one log teaches does not leak into another.
     pub fn fresh_user(&self) -> Engine {
         Engine {
             spatial: spatial_models(&self.inner),
+            personal: Arc::new(PersonalStore::in_memory(Limits::default())),
             inner: self.inner.clone(),
         }
+    }
+
+    /// The user's personal dictionary.
+    pub fn personal(&self) -> &Arc<PersonalStore> {
+        &self.personal
+    }
+
+    /// Why the personal dictionary's file could not be used, if it could
+    /// not (the engine then runs with an empty dictionary).
+    pub fn personal_error(&self) -> Option<&Error> {
+        self.inner.personal_error.as_ref()
+    }
+
+    /// Forgets `word` everywhere: the personal dictionary's entry and
+    /// pairs, and the learned touch offsets (which do not record which
+    /// word taught them, so they are all reset).
+    pub fn forget(&self, word: &str) -> Result<()> {
+        self.personal.forget(word)?;
+        for model in self.spatial.values() {
+            model.offsets().clear();
+        }
+        Ok(())
     }
 
     /// The neural language model, if one is loaded.

@@ -104,6 +104,18 @@ pub enum Error {
         /// What was wrong with it.
         detail: String,
     },
+    /// The personal dictionary's file is damaged or of another version. It
+    /// was renamed to `kept` (never overwritten) and the store starts
+    /// empty.
+    #[error("personal dictionary {path} is damaged ({detail}); kept as {kept}")]
+    PersonalStore {
+        /// The store's file.
+        path: PathBuf,
+        /// Where the damaged file was moved.
+        kept: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
     /// The builder was given no pack or an unusable configuration.
     #[error("invalid configuration: {0}")]
     Config(String),

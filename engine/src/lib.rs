@@ -29,6 +29,7 @@ pub mod eval;
 pub mod layout;
 pub mod lm;
 pub mod pack;
+pub mod personal;
 mod session;
 mod suggest;
 mod text;

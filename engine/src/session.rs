@@ -18,6 +18,10 @@ use crate::suggest::{Suggestion, SuggestionKind};
 use crate::text::context::is_word_char;
 use crate::text::fold::fold;
 
+/// A personal word is predicted before any letter only when at least this
+/// likely after the previous word (natural log).
+const PERSONAL_PREDICTION_FLOOR: f64 = -3.0;
+
 /// Context kept before the current word, in bytes: enough for the previous
 /// words; older text does not change the prediction.
 const CONTEXT_LIMIT: usize = 256;
@@ -60,9 +64,10 @@ pub struct SessionOptions {
 
 impl SessionOptions {
     /// Whether what is typed may be learned: not when the host forbids it,
-    /// and never in a password field, whatever the flag says.
+    /// and never in a password or number field (passwords, one-time codes,
+    /// PINs), whatever the flag says.
     pub fn learning_allowed(&self) -> bool {
-        !self.no_learning && self.field != FieldType::Password
+        !self.no_learning && !matches!(self.field, FieldType::Password | FieldType::Number)
     }
 }
 
@@ -284,6 +289,8 @@ impl Session {
                 let start = trimmed.len() - undo.corrected.len();
                 self.context.truncate(start);
                 self.reverted.insert(fold(&undo.typed));
+                // The user wants the word as typed: teach it.
+                self.learn_word(&undo.typed, true);
                 self.word = undo.typed;
                 self.taps = undo.taps;
                 return;
@@ -314,6 +321,9 @@ impl Session {
     pub fn pick(&mut self, text: &str) {
         self.last_correction = None;
         self.split = None;
+        // Picking the word typed itself is choosing it on purpose.
+        let explicit = !self.word.is_empty() && fold(text) == fold(&self.word);
+        self.learn_word(text, explicit);
         self.word.clear();
         self.taps.clear();
         for c in text.chars().filter(|c| !c.is_control()) {
@@ -338,7 +348,7 @@ impl Session {
     /// a word typed with taps, corrections the touch decoder finds (see
     /// [`crate::decode`]).
     pub fn suggestions(&self, k: usize) -> Vec<Suggestion> {
-        if self.tapped()
+        let mut list = if self.tapped()
             && self.engine.config().corrector == Corrector::Spatial
             && let Some(decoder) = self.decoder()
         {
@@ -347,11 +357,76 @@ impl Session {
                 .search
                 .with(|searcher| decoder.suggestions(&self.word, &observations, searcher, k));
             self.add_verbatim(&mut list, k);
-            return list;
+            list
+        } else {
+            self.engine
+                .suggest(&self.language, &self.context, &self.word, k)
+                .unwrap_or_default()
+        };
+        self.add_personal(&mut list, k);
+        list
+    }
+
+    /// The user's own words that complete the current word, placed by
+    /// their score; blocked words removed.
+    fn add_personal(&self, list: &mut Vec<Suggestion>, k: usize) {
+        let store = self.engine.personal();
+        if store.is_empty() || k == 0 {
+            return;
         }
-        self.engine
-            .suggest(&self.language, &self.context, &self.word, k)
-            .unwrap_or_default()
+        list.retain(|s| !store.is_blocked(&s.text));
+        let previous = crate::analyse_context(&self.context).previous_word;
+        let kind = if self.word.is_empty() {
+            SuggestionKind::Prediction
+        } else {
+            SuggestionKind::Completion
+        };
+        // Before the first letter only words that followed the previous one.
+        if self.word.is_empty() && previous.is_none() {
+            return;
+        }
+        for (word, score) in store.completions(&self.word, previous, k) {
+            if self.word.is_empty() && score < PERSONAL_PREDICTION_FLOOR {
+                continue;
+            }
+            let key = fold(&word);
+            if let Some(at) = list.iter().position(|s| fold(&s.text) == key) {
+                if list[at].score >= score as f32 {
+                    continue;
+                }
+                list.remove(at);
+            }
+            let typed_case = crate::TypedCase::of(&self.word);
+            let text = if typed_case == crate::TypedCase::Natural {
+                word
+            } else {
+                crate::apply_case(&word, typed_case, false)
+            };
+            let at = list
+                .iter()
+                .position(|s| s.score < score as f32)
+                .unwrap_or(list.len());
+            list.insert(
+                at,
+                Suggestion {
+                    text,
+                    kind,
+                    score: score as f32,
+                },
+            );
+        }
+        list.truncate(k);
+    }
+
+    /// Offers `word` to the personal dictionary, where this field and the
+    /// configuration allow learning.
+    fn learn_word(&self, word: &str, explicit: bool) {
+        if !self.options.learning_allowed() || !self.engine.config().personal_learning {
+            return;
+        }
+        let previous = crate::analyse_context(&self.context).previous_word;
+        // A failed write is the store's to report; typing goes on.
+        let _ = self.engine.personal().learn(word, previous, explicit);
     }
 
     /// The last autocorrect decision: what was typed, the correction, what
@@ -430,6 +505,16 @@ impl Session {
         {
             return None;
         }
+        if self.engine.personal().knows(&self.word) {
+            return Some(Decision {
+                typed: self.word.clone(),
+                correction: None,
+                action: Action::Kept,
+                stage: corrector,
+                margin: 0.0,
+                reason: "a word of the user's personal dictionary".into(),
+            });
+        }
         match corrector {
             Corrector::Spatial => {
                 let decoder = self.decoder()?;
@@ -477,6 +562,7 @@ impl Session {
             });
         }
         self.learn_offsets(&word, decision.as_ref());
+        self.learn_word(&word, false);
         self.last_decision = decision;
         self.context.push_str(&word);
         self.word.clear();

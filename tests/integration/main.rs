@@ -17,3 +17,5 @@ mod lm;
 mod typing;
 // Touch decoding and autocorrect.
 mod decoding;
+// The personal dictionary: learning rules, persistence, privacy.
+mod personal;

@@ -471,9 +471,7 @@ impl<'a> Decoder<'a> {
         );
         let typed_score = match scored.iter().find(|(_, c)| fold(c.word.surface) == key) {
             Some((score, _)) => *score,
-            None => {
-                unknown_word_log_prob(self.config, &key) - weight * f64::from(literal_cost)
-            }
+            None => unknown_word_log_prob(self.config, &key) - weight * f64::from(literal_cost),
         };
         let single = scored
             .first()

@@ -1,0 +1,524 @@
+//! The personal dictionary: the user's own words and word pairs, learned
+//! from what they commit, kept on the device.
+//!
+//! - A new word becomes a suggestion after it was committed twice, or once
+//!   if the user chose it explicitly ([`PersonalStore::add`], picking the
+//!   typed word, undoing an autocorrection), so one typo does not pollute
+//!   the dictionary.
+//! - Counts decay with a half-life of [`HALF_LIFE`] learned words; the store
+//!   holds at most [`Limits::capacity`] words and evicts the weakest.
+//! - Nothing is learned from fields that forbid it (the session decides,
+//!   see [`crate::SessionOptions::learning_allowed`]) and nothing that looks
+//!   like a secret, in any field ([`rules`]).
+//! - [`PersonalStore::block`] hides a word for good; [`PersonalStore::forget`]
+//!   removes every trace of it (entry, pairs, and the learned touch
+//!   offsets, which cannot be told apart per word); [`PersonalStore::clear`]
+//!   removes everything.
+//! - Persistence ([`journal`]): an append-only journal of checksummed
+//!   records, compacted by write, fsync and rename. Every record written
+//!   before a crash of the process is read back; a damaged file is kept
+//!   aside and reported, never overwritten.
+//!
+//! The store is shared by the sessions of an engine behind a lock: learning
+//! and reading may happen on different threads.
+
+pub mod journal;
+pub mod rules;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::text::fold::fold;
+
+/// Learned words after which a count has halved.
+pub const HALF_LIFE: f64 = 5_000.0;
+
+/// The export format's version.
+pub const EXPORT_VERSION: u32 = 1;
+
+/// Bounds of a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Words kept at most (default 20,000).
+    pub capacity: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { capacity: 20_000 }
+    }
+}
+
+/// One learned word.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WordEntry {
+    /// The word as the user writes it.
+    pub word: String,
+    /// Times committed, decayed to the moment of `last`.
+    pub count: f64,
+    /// The store's clock (words learned) when it was last committed.
+    pub last: u64,
+    /// Chosen explicitly at least once.
+    pub explicit: bool,
+}
+
+/// A word pair: `second` committed right after `first`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairEntry {
+    /// The earlier word.
+    pub first: String,
+    /// The later word.
+    pub second: String,
+    /// Times seen, decayed to the moment of `last`.
+    pub count: f64,
+    /// The store's clock when last seen.
+    pub last: u64,
+}
+
+/// The documented export: everything the store knows, for a backup or the
+/// user's own sync.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Export {
+    /// [`EXPORT_VERSION`].
+    pub version: u32,
+    /// The store's clock.
+    pub clock: u64,
+    /// The words.
+    pub words: Vec<WordEntry>,
+    /// The pairs.
+    pub pairs: Vec<PairEntry>,
+    /// Blocked words.
+    pub blocked: Vec<String>,
+}
+
+/// What happened to a word offered for learning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Learned {
+    /// It is a suggestion now (or still).
+    Suggestible,
+    /// Counted; it becomes a suggestion when committed again.
+    Pending,
+    /// Not learned, and why.
+    Refused(&'static str),
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+struct State {
+    clock: u64,
+    /// By folded key, then surface.
+    words: BTreeMap<String, WordEntry>,
+    /// By "first\u{1f}second".
+    pairs: BTreeMap<String, PairEntry>,
+    /// Folded keys.
+    blocked: BTreeSet<String>,
+}
+
+fn pair_key(first: &str, second: &str) -> String {
+    format!("{first}\u{1f}{second}")
+}
+
+fn decayed(count: f64, last: u64, now: u64) -> f64 {
+    count * 0.5f64.powf(now.saturating_sub(last) as f64 / HALF_LIFE)
+}
+
+impl State {
+    fn strength(&self, entry: &WordEntry) -> f64 {
+        decayed(entry.count, entry.last, self.clock)
+    }
+
+    fn evict(&mut self, capacity: usize) {
+        if self.words.len() <= capacity {
+            return;
+        }
+        // Evict down to 99 % of the capacity, weakest first, so that the
+        // scan is paid once per hundred words.
+        let target = capacity - capacity / 100;
+        let mut ranked: Vec<(f64, String)> = self
+            .words
+            .iter()
+            .map(|(k, e)| {
+                (
+                    self.strength(e) + if e.explicit { 1.0 } else { 0.0 },
+                    k.clone(),
+                )
+            })
+            .collect();
+        ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let excess = self.words.len() - target;
+        for (_, key) in ranked.into_iter().take(excess) {
+            self.words.remove(&key);
+        }
+    }
+
+    fn apply(&mut self, record: &journal::Record) {
+        match record {
+            journal::Record::Word(entry) => {
+                self.clock = self.clock.max(entry.last);
+                self.words.insert(fold(&entry.word), entry.clone());
+            }
+            journal::Record::Pair(entry) => {
+                self.clock = self.clock.max(entry.last);
+                self.pairs
+                    .insert(pair_key(&entry.first, &entry.second), entry.clone());
+            }
+            journal::Record::Block { word } => {
+                let key = fold(word);
+                self.words.remove(&key);
+                self.blocked.insert(key);
+            }
+            journal::Record::Forget { word } => {
+                let key = fold(word);
+                self.words.remove(&key);
+                self.blocked.remove(&key);
+                self.pairs
+                    .retain(|_, p| fold(&p.first) != key && fold(&p.second) != key);
+            }
+            journal::Record::Clear => *self = State::default(),
+        }
+    }
+
+    fn export(&self) -> Export {
+        Export {
+            version: EXPORT_VERSION,
+            clock: self.clock,
+            words: self.words.values().cloned().collect(),
+            pairs: self.pairs.values().cloned().collect(),
+            blocked: self.blocked.iter().cloned().collect(),
+        }
+    }
+}
+
+/// The personal dictionary of one user.
+#[derive(Debug)]
+pub struct PersonalStore {
+    state: RwLock<State>,
+    journal: Mutex<Option<journal::Journal>>,
+    limits: Limits,
+}
+
+impl PersonalStore {
+    /// An empty store kept in memory only.
+    pub fn in_memory(limits: Limits) -> Self {
+        Self {
+            state: RwLock::new(State::default()),
+            journal: Mutex::new(None),
+            limits,
+        }
+    }
+
+    /// Opens (or creates) the store at `path`. A damaged file is renamed
+    /// aside (its new name is in the error) and the store starts empty:
+    /// the caller reports [`Error::PersonalStore`] and carries on.
+    pub fn open(path: &Path, limits: Limits) -> Result<Self> {
+        let (journal, records) = journal::Journal::open(path)?;
+        let mut state = State::default();
+        for record in &records {
+            state.apply(record);
+        }
+        state.evict(limits.capacity);
+        Ok(Self {
+            state: RwLock::new(state),
+            journal: Mutex::new(Some(journal)),
+            limits,
+        })
+    }
+
+    /// The journal's path, if the store is on disk.
+    pub fn path(&self) -> Option<PathBuf> {
+        self.journal
+            .lock()
+            .ok()
+            .and_then(|j| j.as_ref().map(|j| j.path().to_path_buf()))
+    }
+
+    fn write(&self, records: &[journal::Record]) -> Result<()> {
+        let Ok(mut guard) = self.journal.lock() else {
+            return Err(Error::Config(
+                "the personal store's journal lock is poisoned".into(),
+            ));
+        };
+        let Some(journal) = guard.as_mut() else {
+            return Ok(());
+        };
+        journal.append(records)?;
+        if journal.needs_compaction() {
+            let snapshot = self.snapshot_records();
+            journal.compact(&snapshot)?;
+        }
+        Ok(())
+    }
+
+    fn snapshot_records(&self) -> Vec<journal::Record> {
+        let Ok(state) = self.state.read() else {
+            return Vec::new();
+        };
+        let mut records: Vec<journal::Record> = state
+            .blocked
+            .iter()
+            .map(|w| journal::Record::Block { word: w.clone() })
+            .collect();
+        records.extend(state.words.values().cloned().map(journal::Record::Word));
+        records.extend(state.pairs.values().cloned().map(journal::Record::Pair));
+        records
+    }
+
+    fn update(
+        &self,
+        f: impl FnOnce(&mut State) -> Vec<journal::Record>,
+    ) -> Result<Vec<journal::Record>> {
+        let records = {
+            let mut state = self
+                .state
+                .write()
+                .map_err(|_| Error::Config("the personal store's lock is poisoned".into()))?;
+            let records = f(&mut state);
+            state.evict(self.limits.capacity);
+            records
+        };
+        self.write(&records)?;
+        Ok(records)
+    }
+
+    /// Learns that `word` was committed after `previous` (if any). With
+    /// `explicit`, the user chose it on purpose and it is a suggestion at
+    /// once. The field rules are the session's; the secret rules are
+    /// applied here.
+    pub fn learn(&self, word: &str, previous: Option<&str>, explicit: bool) -> Result<Learned> {
+        let word = word.trim();
+        if word.is_empty() || word.chars().count() > crate::MAX_WORD_CHARS {
+            return Ok(Learned::Refused("not a word"));
+        }
+        if let Some(kind) = rules::secret_kind(word)
+            && !(explicit && rules::looks_like_email(word))
+        {
+            return Ok(Learned::Refused(kind));
+        }
+        let key = fold(word);
+        if key.is_empty() {
+            return Ok(Learned::Refused("not a word"));
+        }
+        let mut outcome = Learned::Pending;
+        self.update(|state| {
+            if state.blocked.contains(&key) {
+                outcome = Learned::Refused("blocked by the user");
+                return Vec::new();
+            }
+            state.clock += 1;
+            let now = state.clock;
+            let entry = state.words.entry(key.clone()).or_insert_with(|| WordEntry {
+                word: word.to_owned(),
+                count: 0.0,
+                last: now,
+                explicit: false,
+            });
+            entry.count = decayed(entry.count, entry.last, now) + 1.0;
+            entry.last = now;
+            entry.explicit |= explicit;
+            entry.word = word.to_owned();
+            if entry.explicit || entry.count >= 1.9 {
+                outcome = Learned::Suggestible;
+            }
+            let mut records = vec![journal::Record::Word(entry.clone())];
+            if let Some(previous) = previous.map(str::trim).filter(|p| !p.is_empty())
+                && rules::secret_kind(previous).is_none()
+            {
+                let pair = state
+                    .pairs
+                    .entry(pair_key(previous, word))
+                    .or_insert_with(|| PairEntry {
+                        first: previous.to_owned(),
+                        second: word.to_owned(),
+                        count: 0.0,
+                        last: now,
+                    });
+                pair.count = decayed(pair.count, pair.last, now) + 1.0;
+                pair.last = now;
+                records.push(journal::Record::Pair(pair.clone()));
+            }
+            records
+        })?;
+        Ok(outcome)
+    }
+
+    /// Adds `word` as if chosen explicitly (a "learn this word" button).
+    pub fn add(&self, word: &str) -> Result<Learned> {
+        self.learn(word, None, true)
+    }
+
+    /// Never suggests `word` again (until forgotten).
+    pub fn block(&self, word: &str) -> Result<()> {
+        let key = fold(word);
+        self.update(|state| {
+            state.words.remove(&key);
+            state.blocked.insert(key.clone());
+            vec![journal::Record::Block { word: key.clone() }]
+        })?;
+        Ok(())
+    }
+
+    /// Removes every trace of `word`: its entry, its pairs, a block.
+    pub fn forget(&self, word: &str) -> Result<()> {
+        let record = journal::Record::Forget {
+            word: word.to_owned(),
+        };
+        self.update(|state| {
+            state.apply(&record);
+            Vec::new()
+        })?;
+        // Rewrite the file so that the word's old records are gone from
+        // the disk too, not only superseded.
+        let snapshot = self.snapshot_records();
+        if let Ok(mut guard) = self.journal.lock()
+            && let Some(journal) = guard.as_mut()
+        {
+            journal.compact(&snapshot)?;
+        }
+        Ok(())
+    }
+
+    /// Removes everything learned.
+    pub fn clear(&self) -> Result<()> {
+        self.update(|state| {
+            *state = State::default();
+            Vec::new()
+        })?;
+        if let Ok(mut guard) = self.journal.lock()
+            && let Some(journal) = guard.as_mut()
+        {
+            journal.compact(&[])?;
+        }
+        Ok(())
+    }
+
+    /// Forces what was written to stable storage (`fsync`). Records are
+    /// handed to the operating system as they are learned, so they survive
+    /// the process being killed; `sync` makes them survive a power loss.
+    pub fn sync(&self) -> Result<()> {
+        if let Ok(mut guard) = self.journal.lock()
+            && let Some(journal) = guard.as_mut()
+        {
+            journal.sync()?;
+        }
+        Ok(())
+    }
+
+    /// Everything the store knows, as the documented JSON value.
+    pub fn export(&self) -> Export {
+        self.state.read().map(|s| s.export()).unwrap_or(Export {
+            version: EXPORT_VERSION,
+            clock: 0,
+            words: Vec::new(),
+            pairs: Vec::new(),
+            blocked: Vec::new(),
+        })
+    }
+
+    /// Replaces the store's content with `export` (a backup).
+    pub fn import(&self, export: &Export) -> Result<()> {
+        if export.version != EXPORT_VERSION {
+            return Err(Error::InvalidInput {
+                detail: format!(
+                    "personal dictionary export version {}, this engine reads {EXPORT_VERSION}",
+                    export.version
+                ),
+            });
+        }
+        let mut state = State {
+            clock: export.clock,
+            ..State::default()
+        };
+        for w in &export.words {
+            if !w.count.is_finite() || w.count < 0.0 || w.word.trim().is_empty() {
+                return Err(Error::InvalidInput {
+                    detail: format!("personal dictionary entry {:?} is invalid", w.word),
+                });
+            }
+            state.clock = state.clock.max(w.last);
+            state.words.insert(fold(&w.word), w.clone());
+        }
+        for p in &export.pairs {
+            state.pairs.insert(pair_key(&p.first, &p.second), p.clone());
+        }
+        state.blocked = export.blocked.iter().map(|w| fold(w)).collect();
+        {
+            let mut current = self
+                .state
+                .write()
+                .map_err(|_| Error::Config("the personal store's lock is poisoned".into()))?;
+            *current = state;
+            current.evict(self.limits.capacity);
+        }
+        let snapshot = self.snapshot_records();
+        if let Ok(mut guard) = self.journal.lock()
+            && let Some(journal) = guard.as_mut()
+        {
+            journal.compact(&snapshot)?;
+        }
+        Ok(())
+    }
+
+    /// Whether `word` (folded) is a word the user taught and may be
+    /// suggested.
+    pub fn knows(&self, word: &str) -> bool {
+        let key = fold(word);
+        self.state.read().is_ok_and(|s| {
+            s.words
+                .get(&key)
+                .is_some_and(|e| e.explicit || e.count >= 1.9)
+        })
+    }
+
+    /// Whether `word` is blocked.
+    pub fn is_blocked(&self, word: &str) -> bool {
+        let key = fold(word);
+        self.state.read().is_ok_and(|s| s.blocked.contains(&key))
+    }
+
+    /// Suggestible words whose folded form starts with the folded `prefix`,
+    /// with their share of the user's learned words (log), strongest first,
+    /// at most `limit`.
+    pub fn completions(
+        &self,
+        prefix: &str,
+        previous: Option<&str>,
+        limit: usize,
+    ) -> Vec<(String, f64)> {
+        let key = fold(prefix);
+        let Ok(state) = self.state.read() else {
+            return Vec::new();
+        };
+        let total: f64 = state.words.values().map(|e| state.strength(e)).sum::<f64>() + 10.0;
+        let mut found: Vec<(String, f64)> = state
+            .words
+            .range(key.clone()..)
+            .take_while(|(k, _)| k.starts_with(&key))
+            .filter(|(_, e)| e.explicit || e.count >= 1.9)
+            .map(|(_, e)| {
+                let mut p = state.strength(e) / total;
+                if let Some(previous) = previous
+                    && let Some(pair) = state.pairs.get(&pair_key(previous, &e.word))
+                {
+                    p += decayed(pair.count, pair.last, state.clock) / 10.0;
+                }
+                (e.word.clone(), p.min(1.0).ln())
+            })
+            .collect();
+        found.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        found.truncate(limit);
+        found
+    }
+
+    /// Words stored.
+    pub fn len(&self) -> usize {
+        self.state.read().map_or(0, |s| s.words.len())
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
