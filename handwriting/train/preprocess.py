@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -185,7 +186,7 @@ def write_testdata(path: Path) -> None:
         cases.append({
             "name": name,
             "strokes": [[[None if not math.isfinite(v) else v for v in p] for p in s] for s in ink],
-            "features": [[float(v) for v in row] for row in f],
+            "features": [[float(f"{v:.7g}") + 0.0 for v in row] for row in f],
         })
     doc = {
         "features_version": FEATURES_VERSION,
@@ -196,7 +197,10 @@ def write_testdata(path: Path) -> None:
         "cases": cases,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=1) + "\n")
+    # one point or feature row per line: readable diffs, modest size
+    text = json.dumps(doc, indent=1)
+    text = re.sub(r"\[\s+([^\[\]]*?)\s+\]", lambda m: "[" + re.sub(r"\s+", " ", m.group(1)) + "]", text)
+    path.write_text(text + "\n")
 
 
 def main() -> None:

@@ -299,14 +299,16 @@ def load_cached(root: Path, cache: Path):
     cache = Path(cache)
     if cache.exists():
         with cache.open("rb") as f:
-            return pickle.load(f)
-    result = read(root)
+            rows, stats, orientation = pickle.load(f)
+        return [Sample(**r) for r in rows], stats, orientation
+    samples, stats, orientation = read(root)
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp")
-    with tmp.open("wb") as f:
-        pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+    with tmp.open("wb") as f:  # plain dicts: loadable whichever module defines Sample
+        pickle.dump(([vars(s) for s in samples], dict(stats), orientation), f,
+                    protocol=pickle.HIGHEST_PROTOCOL)
     tmp.rename(cache)
-    return result
+    return samples, stats, orientation
 
 
 def main() -> None:
