@@ -50,11 +50,13 @@ def _feasible(n_points: int, ids: list) -> bool:
     return out_length(n_points) >= 1.5 * (len(ids) + repeats) and n_points <= MAX_POINTS
 
 
-def unipen_items(root: Path, cache: Path, log=print):
+def unipen_items(root: Path, cache: Path, log=print, with_train: bool = True):
     samples, stats, orientation = load_cached(root, cache)
     train, valid = [], []
     dropped = {}
     for s in samples:
+        if not with_train and s.contributor not in VALID_CONTRIBUTORS:
+            continue
         label = charset.normalise_label(s.label)
         ids = charset.encode(label)
         reason = None

@@ -55,10 +55,11 @@ def export_fp32(model, path: Path) -> None:
     x = torch.randn(1, 120, NUM_FEATURES)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(Wrapper(model), (x,), str(path), input_names=["features"],
+        torch.onnx.export(Wrapper(model).eval(), (x,), str(path), input_names=["features"],
                           output_names=["log_probs"],
                           dynamic_axes={"features": {1: "points"}, "log_probs": {0: "frames"}},
                           opset_version=OPSET, do_constant_folding=True, dynamo=False)
+    model.eval()  # the exporter restores the wrapper's mode, which would reach the model
     import onnx
 
     onnx.checker.check_model(str(path))
@@ -159,7 +160,7 @@ def main() -> None:
         diff = max(diff, float(np.abs(got - ref).max()))
     print(f"ONNX fp32 vs PyTorch: max |diff| {diff:.2e}")
 
-    _, valid, ustats = unipen_items(Path(args.unipen), Path(args.unipen_cache))
+    _, valid, ustats = unipen_items(Path(args.unipen), Path(args.unipen_cache), with_train=False)
     if args.limit:
         valid = [valid[i] for i in np.random.default_rng(0).choice(len(valid), args.limit, replace=False)]
     synth = Synth(Path(args.corpus), "valid", 400_000)
