@@ -44,6 +44,7 @@ def write_card(m: dict, out: Path) -> None:
     r32, r8 = m["valid_fp32"], m["valid_int8"]
     lat = m["latency_int8_one_thread_ms"]
     a = t["args"]
+    seen = t.get("samples_seen", {})
     lines = [
         f"# {m['name']}: nib handwriting recognizer (stroke model, int8 ONNX)",
         "",
@@ -116,8 +117,20 @@ def write_card(m: dict, out: Path) -> None:
         "",
         SOURCES,
         "",
-        "UNIPEN counts (after de-duplication of segments shared between categories): "
-        + ", ".join(f"{k} {v}" for k, v in m["data"]["unipen_stats"].items()) + ".",
+        "UNIPEN samples by category (segments of the category's level, BAD quality and",
+        "segments repeated from another category removed; before the length filters):",
+        "",
+        "| category | train samples | train writers | valid samples | valid writers |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ] + [f"| {k} | {c['train']} | {c['train_contributors']} | {c['valid']} | {c['valid_contributors']} |"
+         for k, c in m["data"]["unipen_stats"].get("by_category", {}).items()] + [
+        "",
+        "Parsed: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in m["data"]["unipen_stats"].items()
+                               if isinstance(v, int)) + "; validation samples dropped by the length filters: "
+        + ", ".join(f"{k} {v}" for k, v in m["data"]["unipen_stats"].get("dropped", {}).items()) + ".",
+        "",
+        "Samples drawn in training" + ("" if seen.get("counted") else " (estimated from the logged batch sizes)")
+        + ": " + ", ".join(f"{k} {v:,}" for k, v in seen.items() if k != "counted") + ".",
         "",
         "## Reproduce",
         "",

@@ -54,6 +54,18 @@ def unipen_items(root: Path, cache: Path, log=print, with_train: bool = True):
     samples, stats, orientation = load_cached(root, cache)
     train, valid = [], []
     dropped = {}
+    by_cat: dict = {}
+    for s in samples:
+        split = "valid" if s.contributor in VALID_CONTRIBUTORS else "train"
+        c = by_cat.setdefault(s.category, {"train": 0, "valid": 0, "train_contributors": set(),
+                                           "valid_contributors": set()})
+        c[split] += 1
+        c[f"{split}_contributors"].add(s.contributor)
+    stats = dict(stats)
+    stats["by_category"] = {k: {**{n: v for n, v in c.items() if not n.endswith("contributors")},
+                                "train_contributors": len(c["train_contributors"]),
+                                "valid_contributors": len(c["valid_contributors"])}
+                            for k, c in sorted(by_cat.items())}
     for s in samples:
         if not with_train and s.contributor not in VALID_CONTRIBUTORS:
             continue
@@ -74,6 +86,7 @@ def unipen_items(root: Path, cache: Path, log=print, with_train: bool = True):
             continue
         item = Item(ids, label, _group(s.category), strokes, style=s.style, contributor=s.contributor)
         (valid if s.contributor in VALID_CONTRIBUTORS else train).append(item)
+    stats["dropped"] = dropped
     log(f"unipen: {len(train)} train, {len(valid)} valid samples; dropped {dropped}")
     return train, valid, stats
 

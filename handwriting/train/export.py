@@ -113,6 +113,22 @@ def keys_of(it) -> list:
     return keys
 
 
+def samples_seen(ck: dict, run_dir: Path) -> dict:
+    """Training samples per source: counted by train.py, or for runs before
+    the counter estimated from the batch sizes in train.log and the mix."""
+    if ck.get("seen"):
+        return {"counted": True, **ck["seen"]}
+    import re
+
+    from .train import MIX
+
+    log = run_dir / "train.log"
+    text = log.read_text() if log.exists() else ""
+    sizes = [int(m.group(1)) for m in re.finditer(r" batch (\d+)x\d+ ", text)]
+    total = ck["step"] * (sum(sizes) / len(sizes)) if sizes else 0
+    return {"counted": False, **{k: int(round(total * v)) for k, v in MIX.items()}}
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -196,7 +212,7 @@ def main() -> None:
                   "int8_bytes": (out / "model.int8.onnx").stat().st_size,
                   "fp32_bytes": fp32.stat().st_size, "classes": len(charset.CHARS),
                   "onnx_fp32_vs_torch_max_abs": diff},
-        "training": {"steps": ck["step"], "minutes": round(ck["elapsed"] / 60, 1),
+        "training": {"samples_seen": samples_seen(ck, ckpt_path.parent.parent), "steps": ck["step"], "minutes": round(ck["elapsed"] / 60, 1),
                      "best_valid_words_cer_subset": ck["best"], "args": ck["args"],
                      "hardware": args.hardware, "checkpoint": ckpt_path.name},
         "data": {"unipen_stats": dict(ustats), "valid_contributors": contributors_valid},

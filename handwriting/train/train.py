@@ -177,12 +177,14 @@ def main() -> None:
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
     step, elapsed, best = 0, 0.0, float("inf")
+    seen = {k: 0 for k in MIX}  # samples drawn per source (pool draws are counted when batched)
     last = work / "ckpt/last.pt"
     if args.resume and last.exists():
         ck = torch.load(last, map_location=device, weights_only=False)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         step, elapsed, best = ck["step"], ck["elapsed"], ck["best"]
+        seen.update(ck.get("seen", {}))
         rng = np.random.default_rng([args.seed, step])
         log(f"resumed at step {step}, {elapsed / 60:.1f} min, best CER {best:.4f}")
 
@@ -192,7 +194,7 @@ def main() -> None:
         tmp = path.with_suffix(".tmp")
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                     "elapsed": elapsed, "best": best, "config": model.config,
-                    "charset": charset.CHARS, "args": vars(args)}, tmp)
+                    "charset": charset.CHARS, "args": vars(args), "seen": seen}, tmp)
         os.replace(tmp, path)
 
     stop = {"flag": False}
@@ -219,6 +221,7 @@ def main() -> None:
                 it = pool[rng.integers(len(pool))]
             f = item_features(it, rng)
             if _feasible(len(f), it.ids):
+                seen[src] += 1
                 return f, it.ids
 
     queue = []
@@ -275,7 +278,7 @@ def main() -> None:
             t_ckpt = time.time()
     elapsed = time.time() - t_start
     save(last)
-    summary = {"steps": step, "elapsed_min": elapsed / 60, "best_words_cer": best,
+    summary = {"seen": seen, "steps": step, "elapsed_min": elapsed / 60, "best_words_cer": best,
                "params": num_params(model), "device": str(device), "threads": args.threads}
     (work / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     log(f"done: {summary}")
