@@ -7,8 +7,10 @@ glyphs of the script fonts where one glyph ends close to where the next
 begins (cursive joins). Characters the fonts lack are composed: accented
 Latin letters from the base letter and an accent drawn above it (acute,
 grave, circumflex, diaeresis, tilde) or a cedilla below, Ё from Е and a
-diaeresis. æ and œ are drawn from two overlapping glyphs; ß is not
-drawn (drawing it as "ss" would teach the model a wrong shape). A word with any other
+diaeresis. æ and œ are drawn from two overlapping glyphs, ß as the Greek
+beta of a Hershey Greek font (a handwritten ß looks like it; "ss" would teach
+a wrong shape), ¡ and ¿ as ! and ? turned over, « and » as two small < or >,
+° as a small circle and € as C with two bars. A word with any other
 character the fonts cannot draw is skipped (`render` returns None).
 
 Font file format (.jhf): one glyph per line for ASCII 32..127: a 5-column
@@ -42,7 +44,56 @@ CYRILLIC_FONTS = {"cyrillic": CYRILLIC_JHF, "cyrilc_1": CYRILC_1}
 
 _ACCENTS = {"\u0301": "acute", "\u0300": "grave", "\u0302": "circ", "\u0308": "diaer",
             "\u0303": "tilde", "\u0327": "cedilla"}
-_LIGATURES = {"æ": "ae", "œ": "oe", "Æ": "AE", "Œ": "OE"}  # ß has no shape to borrow: skipped
+_LIGATURES = {"æ": "ae", "œ": "oe", "Æ": "AE", "Œ": "OE"}
+
+
+def _rotated(g):
+    """A glyph turned by 180 degrees about its centre (¡ from !, ¿ from ?)."""
+    left, right, strokes = g
+    pts = np.concatenate(strokes)
+    c = (pts.min(axis=0) + pts.max(axis=0)) / 2
+    # keep the baseline: the rotated glyph stands where the original stood, shifted down
+    shift = np.array([0.0, 4.0])
+    return left, right, [(2 * c - s)[::-1] + shift for s in strokes]
+
+
+def _scaled_pair(g, scale: float):
+    """Two small copies side by side (« from <<, » from >>)."""
+    left, right, strokes = g
+    pts = np.concatenate(strokes)
+    cy = (pts[:, 1].min() + pts[:, 1].max()) / 2
+    w = (right - left) * scale
+    out = []
+    for k in range(2):
+        out += [np.column_stack([(s[:, 0] - left) * scale + left + k * w * 0.8,
+                                 (s[:, 1] - cy) * scale + cy + 1.0]) for s in strokes]
+    return left, left + w * 1.8, out
+
+
+def _special(font: "Font", ch: str, fallback):
+    """Punctuation and ß the fonts lack, built from other glyphs."""
+    if ch in "¡¿":
+        g = font.glyph("!" if ch == "¡" else "?", fallback)
+        return _rotated(g) if g else None
+    if ch in "«»":
+        g = font.glyph("<" if ch == "«" else ">", fallback)
+        return _scaled_pair(g, 0.6) if g else None
+    if ch == "°":
+        t = np.linspace(0, 2 * np.pi, 13)
+        return -4, 4, [np.column_stack([2.0 * np.cos(t), -9.0 + 2.0 * np.sin(t)])]
+    if ch == "€":
+        g = font.glyph("C", fallback)
+        if g is None:
+            return None
+        left, right, strokes = g
+        return left, right, list(strokes) + [np.array([[-8.0, -2.0], [3.0, -2.0]]),
+                                             np.array([[-8.0, 2.0], [3.0, 2.0]])]
+    if ch == "ß":  # the Greek beta of the matching Hershey style
+        return _BETA.get(font.name)
+    return None
+
+
+_BETA: dict = {}
 
 
 def parse_jhf(path: Path) -> dict:
@@ -112,6 +163,9 @@ class Font:
         g = self.glyphs.get(ch) or (fallback.glyphs.get(ch) if fallback else None)
         if g is not None:
             return g
+        special = _special(self, ch, fallback) if ch in "¡¿«»°€ß" else None
+        if special is not None:
+            return special
         if ch in _LIGATURES:
             parts = [self.glyph(c, fallback) for c in _LIGATURES[ch]]
             if any(p is None for p in parts):
@@ -143,6 +197,13 @@ class Renderer:
     """Renders text as ink with natural variation, from a numpy Generator."""
 
     def __init__(self):
+        if not _BETA:
+            greek = parse_jhf(FONT_DIR / "greek.jhf").get("b")
+            script_beta = parse_jhf(FONT_DIR / "greeks.jhf").get("b") if (FONT_DIR / "greeks.jhf").exists() else None
+            for name in LATIN_FONTS:
+                _BETA[name] = greek
+            for name in ("scripts", "cursive", "timesi"):
+                _BETA[name] = script_beta or greek
         self.latin = [Font(n, j) for n, j in LATIN_FONTS.items() if (FONT_DIR / f"{n}.jhf").exists()]
         self.cyrillic = [Font(n, False, m) for n, m in CYRILLIC_FONTS.items()]
         self.cyr_fallback = self.cyrillic[0]
