@@ -21,7 +21,7 @@ ROWS = [
     ("unipen-words-printed", "UNIPEN words, style PRINTED"),
     ("unipen-words-unknown", "UNIPEN words, style not declared"),
     ("unipen-8", "UNIPEN single text lines (category 8, at most 60 characters)"),
-    ("unipen-chars", "UNIPEN isolated characters (1a-1d)"),
+    ("unipen-chars", "UNIPEN isolated characters (1a-1d; a fixed subset)"),
     ("synth-latin", "synthetic Latin (Hershey), en de fr es it pt"),
     ("synth-cyrillic", "synthetic Cyrillic (Hershey), ru"),
 ] + [(f"synth-{l}", f"synthetic {n}") for l, n in LANG_NAMES.items()]
@@ -74,7 +74,7 @@ def write_card(m: dict, out: Path) -> None:
         "  linear weights int8 per output channel, symmetric; convolutions fp32).",
         f"- ONNX fp32 vs PyTorch: max |difference| of log-probabilities {m['model']['onnx_fp32_vs_torch_max_abs']:.1e}.",
         f"- Latency (onnxruntime, one thread, {lat['host']}): one word p50 {lat['words_p50']} ms,",
-        f"  p99 {lat['words_p99']} ms (model only, features excluded).",
+        f"  p99 {lat['words_p99']} ms ({lat.get('method', 'model only')}; features excluded).",
         "",
         "## Validation",
         "",

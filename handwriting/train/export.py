@@ -145,6 +145,8 @@ def main() -> None:
     ap.add_argument("--synth-ru", type=int, default=400)
     ap.add_argument("--max-cer-gap", type=float, default=0.01)
     ap.add_argument("--limit", type=int, default=0, help="evaluate only N UNIPEN samples (smoke)")
+    ap.add_argument("--max-chars", type=int, default=1500,
+                    help="isolated characters evaluated (a fixed random subset; words and lines are all used)")
     ap.add_argument("--hardware", default="2-core x86 CPU, 1 training thread")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -177,6 +179,11 @@ def main() -> None:
     print(f"ONNX fp32 vs PyTorch: max |diff| {diff:.2e}")
 
     _, valid, ustats = unipen_items(Path(args.unipen), Path(args.unipen_cache), with_train=False)
+    chars = [it for it in valid if it.group == "unipen-chars"]
+    if len(chars) > args.max_chars:
+        keep = set(np.random.default_rng(0).choice(len(chars), args.max_chars, replace=False).tolist())
+        chars = [c for i, c in enumerate(chars) if i in keep]
+    valid = [it for it in valid if it.group != "unipen-chars"] + chars
     if args.limit:
         valid = [valid[i] for i in np.random.default_rng(0).choice(len(valid), args.limit, replace=False)]
     synth = Synth(Path(args.corpus), "valid", 400_000)
@@ -195,7 +202,18 @@ def main() -> None:
     res32, _ = evaluate(s32, items, keys_of)
     res8, times = evaluate(s8, items, keys_of)
     print(f"evaluation took {time.time() - t0:.0f} s")
-    word_times = [t for t, it in zip(times, items) if it.group in ("unipen-6", "unipen-7")]
+    # Latency: each of 300 validation words run 3 times, the fastest counted,
+    # so that preemption by other processes on the machine does not count.
+    words = [it for it in items if it.group in ("unipen-6", "unipen-7")]
+    word_times = []
+    for it in [words[i] for i in np.random.default_rng(1).choice(len(words), min(300, len(words)), replace=False)]:
+        f = item_features(it, None)[None]
+        best_t = float("inf")
+        for _ in range(3):
+            t1 = time.perf_counter()
+            s8.run(None, {"features": f})
+            best_t = min(best_t, time.perf_counter() - t1)
+        word_times.append(best_t)
     gap = res8["unipen-words"]["cer"] - res32["unipen-words"]["cer"]
     passed = gap <= args.max_cer_gap and diff < 1e-3
 
@@ -222,6 +240,8 @@ def main() -> None:
         "latency_int8_one_thread_ms": {
             "words_p50": round(1000 * float(np.percentile(word_times, 50)), 2),
             "words_p99": round(1000 * float(np.percentile(word_times, 99)), 2),
+            "words_max": round(1000 * float(np.max(word_times)), 2),
+            "method": "300 validation words, fastest of 3 runs each, model only",
             "host": args.hardware},
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
