@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::text::context::is_word_char;
+use crate::text::context::split_token;
 
 /// Text before the current word handed to the engine, in bytes.
 const CONTEXT_BYTES: usize = 200;
@@ -94,15 +94,7 @@ pub fn keystroke_savings_timed(
     let mut report = KsrReport::default();
     let mut context = String::new();
     for token in text.split_whitespace() {
-        let word_start = token.find(is_word_char).unwrap_or(token.len());
-        let word_end = token.rfind(is_word_char).map_or(word_start, |i| {
-            i + token[i..].chars().next().map_or(0, char::len_utf8)
-        });
-        let (lead, word, trail) = (
-            &token[..word_start],
-            &token[word_start..word_end],
-            &token[word_end..],
-        );
+        let (lead, word, trail) = split_token(token);
         let chars = |s: &str| s.chars().count() as u64;
         report.characters += chars(token) + 1;
         report.keystrokes += chars(lead);

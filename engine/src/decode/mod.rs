@@ -159,6 +159,30 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// The words whose keys are exactly the best [`EXACT_PREFIXES`]
+    /// prefixes, those `offered` allows, each biased by its prefix's touch
+    /// cost and shown as `kind_of` says.
+    fn exact_words(
+        &self,
+        prefixes: &[Prefix],
+        offered: impl Fn(&WordRef<'_>) -> bool,
+        kind_of: impl Fn(&WordRef<'_>) -> SuggestionKind,
+    ) -> Vec<Candidate<'a>> {
+        let weight = f64::from(self.config.touch_weight);
+        let mut candidates = Vec::with_capacity(128);
+        for p in prefixes.iter().take(EXACT_PREFIXES) {
+            let Some(value) = p.value else { continue };
+            for word in self.pack.run(value).filter(|w| offered(w)) {
+                candidates.push(Candidate {
+                    word,
+                    bias: -weight * f64::from(p.cost),
+                    kind: kind_of(&word),
+                });
+            }
+        }
+        candidates
+    }
+
     /// The prefixes explaining `observations`, continuing `searcher`.
     fn prefixes(&self, observations: &[Observation], searcher: &mut Searcher) -> Vec<Prefix> {
         let params = self.params();
@@ -180,7 +204,6 @@ impl<'a> Decoder<'a> {
         let literal_key = fold(literal);
         let prefixes = self.prefixes(observations, searcher);
         let weight = f64::from(self.config.touch_weight);
-        let mut candidates: Vec<Candidate<'a>> = Vec::with_capacity(128);
         let kind_of = |w: &WordRef<'_>| {
             if folded_starts_with(w.surface, &literal_key) {
                 SuggestionKind::Completion
@@ -189,17 +212,7 @@ impl<'a> Decoder<'a> {
             }
         };
         let offered = |w: &WordRef<'_>| !w.offensive || fold(w.surface) == literal_key;
-        for p in prefixes.iter().take(EXACT_PREFIXES) {
-            if let Some(value) = p.value {
-                for w in self.pack.run(value).filter(offered) {
-                    candidates.push(Candidate {
-                        word: w,
-                        bias: -weight * f64::from(p.cost),
-                        kind: kind_of(&w),
-                    });
-                }
-            }
-        }
+        let mut candidates = self.exact_words(&prefixes, offered, kind_of);
         for p in prefixes.iter().take(COMPLETED_PREFIXES) {
             let bias = -weight * f64::from(p.cost);
             let mut add = |w: WordRef<'a>| {
@@ -268,20 +281,9 @@ impl<'a> Decoder<'a> {
             lm: None,
             ..*self
         };
-        let weight = f64::from(self.config.touch_weight);
         let prefixes = search::search(self.pack, self.model, observations, &self.params());
-        let mut candidates = Vec::new();
-        for p in prefixes.iter().take(EXACT_PREFIXES) {
-            if let Some(value) = p.value {
-                for w in self.pack.run(value).filter(|w| !w.offensive) {
-                    candidates.push(Candidate {
-                        word: w,
-                        bias: -weight * f64::from(p.cost),
-                        kind: SuggestionKind::Correction,
-                    });
-                }
-            }
-        }
+        let candidates =
+            self.exact_words(&prefixes, |w| !w.offensive, |_| SuggestionKind::Correction);
         let previous = analyse(context)
             .previous_word
             .and_then(|w| self.pack.lookup(w));
@@ -439,18 +441,8 @@ impl<'a> Decoder<'a> {
         let weight = f64::from(self.config.touch_weight);
         let prefixes = self.prefixes(observations, searcher);
         let literal_cost = self.literal_cost(&key, observations);
-        let mut candidates: Vec<Candidate<'a>> = Vec::new();
-        for p in prefixes.iter().take(EXACT_PREFIXES) {
-            if let Some(value) = p.value {
-                for w in self.pack.run(value).filter(|w| !w.offensive) {
-                    candidates.push(Candidate {
-                        word: w,
-                        bias: -weight * f64::from(p.cost),
-                        kind: SuggestionKind::Correction,
-                    });
-                }
-            }
-        }
+        let mut candidates =
+            self.exact_words(&prefixes, |w| !w.offensive, |_| SuggestionKind::Correction);
         if let Some(w) = known {
             candidates.push(Candidate {
                 word: w,

@@ -115,6 +115,10 @@ struct State {
     pairs: BTreeMap<String, PairEntry>,
     /// Folded keys.
     blocked: BTreeSet<String>,
+    /// The sum of all words' strengths at `clock`, kept up to date as words
+    /// are learned (all strengths decay alike) and recounted when words are
+    /// removed, so that a keystroke does not sum the whole store.
+    total: f64,
 }
 
 fn pair_key(first: &str, second: &str) -> String {
@@ -128,6 +132,10 @@ fn decayed(count: f64, last: u64, now: u64) -> f64 {
 impl State {
     fn strength(&self, entry: &WordEntry) -> f64 {
         decayed(entry.count, entry.last, self.clock)
+    }
+
+    fn recount(&mut self) {
+        self.total = self.words.values().map(|e| self.strength(e)).sum();
     }
 
     fn evict(&mut self, capacity: usize) {
@@ -152,6 +160,7 @@ impl State {
         for (_, key) in ranked.into_iter().take(excess) {
             self.words.remove(&key);
         }
+        self.recount();
     }
 
     fn apply(&mut self, record: &journal::Record) {
@@ -219,6 +228,7 @@ impl PersonalStore {
         for record in &records {
             state.apply(record);
         }
+        state.recount();
         state.evict(limits.capacity);
         Ok(Self {
             state: RwLock::new(state),
@@ -308,6 +318,8 @@ impl PersonalStore {
                 return Vec::new();
             }
             state.clock += 1;
+            state.total *= 0.5f64.powf(1.0 / HALF_LIFE);
+            state.total += 1.0;
             let now = state.clock;
             let entry = state.words.entry(key.clone()).or_insert_with(|| WordEntry {
                 word: word.to_owned(),
@@ -354,6 +366,7 @@ impl PersonalStore {
         let key = fold(word);
         self.update(|state| {
             state.words.remove(&key);
+            state.recount();
             state.blocked.insert(key.clone());
             vec![journal::Record::Block { word: key.clone() }]
         })?;
@@ -367,6 +380,7 @@ impl PersonalStore {
         };
         self.update(|state| {
             state.apply(&record);
+            state.recount();
             Vec::new()
         })?;
         // Rewrite the file so that the word's old records are gone from
@@ -444,6 +458,7 @@ impl PersonalStore {
             state.pairs.insert(pair_key(&p.first, &p.second), p.clone());
         }
         state.blocked = export.blocked.iter().map(|w| fold(w)).collect();
+        state.recount();
         {
             let mut current = self
                 .state
@@ -491,13 +506,32 @@ impl PersonalStore {
         let Ok(state) = self.state.read() else {
             return Vec::new();
         };
-        let total: f64 = state.words.values().map(|e| state.strength(e)).sum::<f64>() + 10.0;
-        let mut found: Vec<(String, f64)> = state
-            .words
-            .range(key.clone()..)
-            .take_while(|(k, _)| k.starts_with(&key))
-            .filter(|(_, e)| e.explicit || e.count >= 1.9)
-            .map(|(_, e)| {
+        let total = state.total + 10.0;
+        // Before the first letter, only the words that followed `previous`
+        // (a range of the pair index), not the whole store.
+        let entries: Vec<&WordEntry> = if key.is_empty() {
+            let Some(previous) = previous else {
+                return Vec::new();
+            };
+            let from = pair_key(previous, "");
+            state
+                .pairs
+                .range(from.clone()..)
+                .take_while(|(k, _)| k.starts_with(&from))
+                .filter_map(|(_, p)| state.words.get(&fold(&p.second)))
+                .collect()
+        } else {
+            state
+                .words
+                .range(key.clone()..)
+                .take_while(|(k, _)| k.starts_with(&key))
+                .map(|(_, e)| e)
+                .collect()
+        };
+        let mut found: Vec<(String, f64)> = entries
+            .into_iter()
+            .filter(|e| e.explicit || e.count >= 1.9)
+            .map(|e| {
                 let mut p = state.strength(e) / total;
                 if let Some(previous) = previous
                     && let Some(pair) = state.pairs.get(&pair_key(previous, &e.word))

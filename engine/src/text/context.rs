@@ -15,6 +15,17 @@ fn is_mark(c: char) -> bool {
     unicode_normalization::char::is_combining_mark(c)
 }
 
+/// Splits a whitespace-free token into the punctuation before its word,
+/// the word, and the punctuation after it: `"(hello),"` gives `("(",
+/// "hello", "),")`.
+pub fn split_token(token: &str) -> (&str, &str, &str) {
+    let start = token.find(is_word_char).unwrap_or(token.len());
+    let end = token.rfind(is_word_char).map_or(start, |i| {
+        i + token[i..].chars().next().map_or(0, char::len_utf8)
+    });
+    (&token[..start], &token[start..end], &token[end..])
+}
+
 /// What the engine needs to know about the text before the current word.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ContextInfo<'a> {

@@ -44,7 +44,7 @@ use crate::error::{Error, Result};
 use crate::layout::KeyKind;
 use crate::session::{Session, SessionOptions};
 use crate::suggest::Suggestion;
-use crate::text::context::is_word_char;
+use crate::text::context::{is_word_char, split_token};
 use crate::typing::log::{Event, LOG_VERSION, LogReader, Problem, ProblemKind, SessionHeader};
 
 /// How many problem messages a tally keeps (all are counted).
@@ -600,16 +600,12 @@ struct Token {
 
 impl Token {
     fn new(text: &str) -> Self {
-        let word_start = text.find(is_word_char).unwrap_or(text.len());
-        let word_end = text.rfind(is_word_char).map_or(word_start, |i| {
-            i + text[i..].chars().next().map_or(0, char::len_utf8)
-        });
+        let (lead, word, trail) = split_token(text);
         let chars = |s: &str| s.chars().count() as u64;
-        let word = &text[word_start..word_end];
         Self {
-            lead_chars: chars(&text[..word_start]),
+            lead_chars: chars(lead),
             word: word.to_owned(),
-            trail_chars: chars(&text[word_end..]),
+            trail_chars: chars(trail),
             characters: chars(text) + 1,
             predictable: !word.is_empty() && !word.chars().any(char::is_numeric),
             keystrokes: 0,

@@ -27,7 +27,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::layout::{Key, KeyKind, Layout};
 use crate::session::{FieldType, Session, SessionOptions};
-use crate::text::context::is_word_char;
+use crate::text::context::split_token;
 use crate::typing::log::{Event, LOG_VERSION, SessionHeader};
 
 /// How the simulated typist types.
@@ -215,15 +215,7 @@ impl Typist {
         clock: &mut Clock,
         token: &str,
     ) -> Vec<Event> {
-        let word_start = token.find(is_word_char).unwrap_or(token.len());
-        let word_end = token.rfind(is_word_char).map_or(word_start, |i| {
-            i + token[i..].chars().next().map_or(0, char::len_utf8)
-        });
-        let (lead, word, trail) = (
-            &token[..word_start],
-            &token[word_start..word_end],
-            &token[word_end..],
-        );
+        let (lead, word, trail) = split_token(token);
         let mut events = Vec::new();
         for c in lead.chars() {
             self.type_char(layout, session, clock, c, &mut events);
