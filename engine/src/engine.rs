@@ -9,7 +9,7 @@ use crate::decode::{Corrector, SpatialModel};
 use crate::error::{Error, Result};
 use crate::lm::NeuralLm;
 use crate::pack::{LanguagePack, PACK_EXTENSION};
-use crate::personal::{Limits, PersonalStore};
+use crate::personal::{Limits, PersonalStore, StoreKey};
 use crate::session::{Session, SessionOptions};
 use crate::suggest::{self, Stages, Suggestion};
 
@@ -99,6 +99,7 @@ pub struct EngineBuilder {
     dir_languages: Vec<(PathBuf, String)>,
     lm: Option<LmSource>,
     personal: Option<PathBuf>,
+    personal_key: Option<StoreKey>,
 }
 
 impl EngineBuilder {
@@ -154,6 +155,16 @@ impl EngineBuilder {
         self
     }
 
+    /// Encrypts the personal dictionary's file at rest with `key` (256
+    /// bits, from the Keychain or the Keystore). A file in the clear is
+    /// rewritten encrypted; an encrypted file opened with another key (or
+    /// none) is left untouched, the dictionary lives in memory for this
+    /// engine, and [`Engine::personal_error`] is [`Error::PersonalKey`].
+    pub fn personal_key(mut self, key: StoreKey) -> Self {
+        self.personal_key = Some(key);
+        self
+    }
+
     /// Loads and validates every pack.
     pub fn build(self) -> Result<Engine> {
         let mut packs = BTreeMap::new();
@@ -183,13 +194,14 @@ impl EngineBuilder {
             },
         };
         let limits = Limits::default();
+        let key = self.personal_key.as_ref();
         let (personal, personal_error) = match &self.personal {
             None => (PersonalStore::in_memory(limits), None),
-            Some(path) => match PersonalStore::open(path, limits) {
+            Some(path) => match PersonalStore::open_with(path, limits, key) {
                 Ok(store) => (store, None),
                 // The damaged file was moved aside: start afresh there.
                 Err(e @ Error::PersonalStore { .. }) => (
-                    PersonalStore::open(path, limits)
+                    PersonalStore::open_with(path, limits, key)
                         .unwrap_or_else(|_| PersonalStore::in_memory(limits)),
                     Some(e),
                 ),

@@ -116,6 +116,15 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// The personal dictionary is encrypted and no key, or another key,
+    /// was given. The file is left as it is.
+    #[error("personal dictionary {path}: {detail}")]
+    PersonalKey {
+        /// The store's file.
+        path: PathBuf,
+        /// What is wrong with the key.
+        detail: String,
+    },
     /// The builder was given no pack or an unusable configuration.
     #[error("invalid configuration: {0}")]
     Config(String),

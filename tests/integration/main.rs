@@ -19,3 +19,5 @@ mod typing;
 mod decoding;
 // The personal dictionary: learning rules, persistence, privacy.
 mod personal;
+// The personal dictionary under faults: killed writers, damaged files.
+mod personal_faults;

@@ -195,7 +195,10 @@ fn personal_words_are_never_autocorrected_and_undo_teaches() {
 
 #[test]
 fn the_store_stays_bounded() {
-    let store = PersonalStore::in_memory(Limits { capacity: 100 });
+    let store = PersonalStore::in_memory(Limits {
+        capacity: 100,
+        ..Limits::default()
+    });
     for i in 0..1_000 {
         store
             .learn(&format!("word{}", to_letters(i)), None, false)

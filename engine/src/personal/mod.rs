@@ -25,6 +25,8 @@
 pub mod journal;
 pub mod rules;
 
+pub use journal::StoreKey;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
@@ -45,11 +47,17 @@ pub const EXPORT_VERSION: u32 = 1;
 pub struct Limits {
     /// Words kept at most (default 20,000).
     pub capacity: usize,
+    /// Records appended to the journal after which it is rewritten with
+    /// only the live entries (default 20,000).
+    pub compact_after: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { capacity: 20_000 }
+        Self {
+            capacity: 20_000,
+            compact_after: 20_000,
+        }
     }
 }
 
@@ -125,6 +133,10 @@ fn pair_key(first: &str, second: &str) -> String {
     format!("{first}\u{1f}{second}")
 }
 
+fn valid_count(count: f64) -> bool {
+    count.is_finite() && count >= 0.0
+}
+
 fn decayed(count: f64, last: u64, now: u64) -> f64 {
     count * 0.5f64.powf(now.saturating_sub(last) as f64 / HALF_LIFE)
 }
@@ -142,9 +154,9 @@ impl State {
         if self.words.len() <= capacity {
             return;
         }
-        // Evict down to 99 % of the capacity, weakest first, so that the
-        // scan is paid once per hundred words.
-        let target = capacity - capacity / 100;
+        // Evict down to 95 % of the capacity, weakest first, so that the
+        // scan is paid once per twenty learned words of a full store.
+        let target = capacity - capacity / 20;
         let mut ranked: Vec<(f64, String)> = self
             .words
             .iter()
@@ -155,8 +167,10 @@ impl State {
                 )
             })
             .collect();
-        ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
         let excess = self.words.len() - target;
+        if excess < ranked.len() {
+            ranked.select_nth_unstable_by(excess, |a, b| a.0.total_cmp(&b.0));
+        }
         for (_, key) in ranked.into_iter().take(excess) {
             self.words.remove(&key);
         }
@@ -165,6 +179,10 @@ impl State {
 
     fn apply(&mut self, record: &journal::Record) {
         match record {
+            // Counts that no store writes (from a damaged or crafted file)
+            // are ignored rather than poisoning every score.
+            journal::Record::Word(entry) if !valid_count(entry.count) => {}
+            journal::Record::Pair(entry) if !valid_count(entry.count) => {}
             journal::Record::Word(entry) => {
                 self.clock = self.clock.max(entry.last);
                 self.words.insert(fold(&entry.word), entry.clone());
@@ -188,6 +206,17 @@ impl State {
             }
             journal::Record::Clear => *self = State::default(),
         }
+    }
+
+    /// The state after `records`, bounded by `limits`.
+    fn replay(records: &[journal::Record], limits: Limits) -> Self {
+        let mut state = State::default();
+        for record in records {
+            state.apply(record);
+        }
+        state.recount();
+        state.evict(limits.capacity);
+        state
     }
 
     fn export(&self) -> Export {
@@ -219,20 +248,38 @@ impl PersonalStore {
         }
     }
 
-    /// Opens (or creates) the store at `path`. A damaged file is renamed
-    /// aside (its new name is in the error) and the store starts empty:
-    /// the caller reports [`Error::PersonalStore`] and carries on.
+    /// Opens (or creates) the store at `path`, in the clear. A damaged
+    /// file is renamed aside (its new name is in the error) and the store
+    /// starts empty: the caller reports [`Error::PersonalStore`] and
+    /// carries on.
     pub fn open(path: &Path, limits: Limits) -> Result<Self> {
-        let (journal, records) = journal::Journal::open(path)?;
-        let mut state = State::default();
-        for record in &records {
-            state.apply(record);
-        }
-        state.recount();
-        state.evict(limits.capacity);
+        Self::open_with(path, limits, None)
+    }
+
+    /// Opens (or creates) the store at `path`, encrypted at rest with
+    /// `key` if one is given (a store in the clear is rewritten
+    /// encrypted). An encrypted store opened without its key is
+    /// [`Error::PersonalKey`] and the file is left untouched.
+    pub fn open_with(path: &Path, limits: Limits, key: Option<&StoreKey>) -> Result<Self> {
+        let (journal, records) = journal::Journal::open(path, key, limits.compact_after)?;
         Ok(Self {
-            state: RwLock::new(state),
+            state: RwLock::new(State::replay(&records, limits)),
             journal: Mutex::new(Some(journal)),
+            limits,
+        })
+    }
+
+    /// A store in memory with the content of a journal's bytes (the file
+    /// format of [`journal`]), for tools and fuzzing.
+    pub fn from_journal_bytes(
+        bytes: &[u8],
+        limits: Limits,
+        key: Option<&StoreKey>,
+    ) -> std::result::Result<Self, journal::Unreadable> {
+        let records = journal::decode(bytes, key)?;
+        Ok(Self {
+            state: RwLock::new(State::replay(&records, limits)),
+            journal: Mutex::new(None),
             limits,
         })
     }
@@ -243,6 +290,14 @@ impl PersonalStore {
             .lock()
             .ok()
             .and_then(|j| j.as_ref().map(|j| j.path().to_path_buf()))
+    }
+
+    /// Whether the store's file is encrypted.
+    pub fn is_encrypted(&self) -> bool {
+        self.journal
+            .lock()
+            .ok()
+            .is_some_and(|j| j.as_ref().is_some_and(|j| j.is_encrypted()))
     }
 
     fn write(&self, records: &[journal::Record]) -> Result<()> {
@@ -317,7 +372,7 @@ impl PersonalStore {
                 outcome = Learned::Refused("blocked by the user");
                 return Vec::new();
             }
-            state.clock += 1;
+            state.clock = state.clock.saturating_add(1);
             state.total *= 0.5f64.powf(1.0 / HALF_LIFE);
             state.total += 1.0;
             let now = state.clock;
@@ -455,6 +510,15 @@ impl PersonalStore {
             state.words.insert(fold(&w.word), w.clone());
         }
         for p in &export.pairs {
+            if !valid_count(p.count) {
+                return Err(Error::InvalidInput {
+                    detail: format!(
+                        "personal dictionary pair {:?} {:?} is invalid",
+                        p.first, p.second
+                    ),
+                });
+            }
+            state.clock = state.clock.max(p.last);
             state.pairs.insert(pair_key(&p.first, &p.second), p.clone());
         }
         state.blocked = export.blocked.iter().map(|w| fold(w)).collect();
