@@ -12,7 +12,8 @@
 //!               payload
 //! ```
 //!
-//! A payload is one [`Record`] in MessagePack; in an encrypted journal it
+//! A payload is one [`Record`] in MessagePack (serde's externally tagged
+//! enum, structs as arrays); in an encrypted journal it
 //! is a fresh random 24-byte nonce followed by the record sealed with
 //! XChaCha20-Poly1305 under the host's 256-bit key, the 16-byte header as
 //! associated data. No word is ever written in the clear to an encrypted
@@ -70,7 +71,6 @@ const MAX_RECORD: usize = 1 << 16;
 
 /// One journal record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
 pub enum Record {
     /// A word's state after an update.
     Word(WordEntry),
@@ -88,6 +88,29 @@ pub enum Record {
     },
     /// Everything forgotten.
     Clear,
+}
+
+/// A record of a version 1 journal (JSON, tagged by an `op` field).
+#[derive(Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+enum RecordV1 {
+    Word(WordEntry),
+    Pair(PairEntry),
+    Block { word: String },
+    Forget { word: String },
+    Clear,
+}
+
+impl From<RecordV1> for Record {
+    fn from(record: RecordV1) -> Self {
+        match record {
+            RecordV1::Word(entry) => Record::Word(entry),
+            RecordV1::Pair(entry) => Record::Pair(entry),
+            RecordV1::Block { word } => Record::Block { word },
+            RecordV1::Forget { word } => Record::Forget { word },
+            RecordV1::Clear => Record::Clear,
+        }
+    }
 }
 
 /// A 256-bit key for encrypting a store at rest, supplied by the host app
@@ -209,7 +232,7 @@ impl Codec {
     }
 
     fn frame(&self, record: &Record) -> Result<Vec<u8>> {
-        let plain = rmp_serde::to_vec_named(record).map_err(|e| Error::InvalidInput {
+        let plain = rmp_serde::to_vec(record).map_err(|e| Error::InvalidInput {
             detail: format!("cannot encode a personal dictionary record: {e}"),
         })?;
         let payload = self.seal(plain)?;
@@ -319,7 +342,9 @@ fn parse(bytes: &[u8], key: Option<&StoreKey>) -> std::result::Result<Parsed, Un
             .open(payload)
             .ok_or_else(|| Damaged(format!("the record at byte {at} does not authenticate")))?;
         let record: Record = if json {
-            serde_json::from_slice(&plain).map_err(|e| e.to_string())
+            serde_json::from_slice::<RecordV1>(&plain)
+                .map(Record::from)
+                .map_err(|e| e.to_string())
         } else {
             rmp_serde::from_slice(&plain).map_err(|e| e.to_string())
         }
@@ -615,10 +640,11 @@ mod tests {
         let path = dir.path().join("user.nibdict");
         let mut bytes = MAGIC.to_vec();
         bytes.extend_from_slice(&VERSION_1.to_le_bytes());
-        let payload = serde_json::to_vec(&word("Nadège", 4)).unwrap();
+        let payload =
+            r#"{"op":"word","word":"Nadège","count":1.0,"last":4,"explicit":false}"#.as_bytes();
         bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        bytes.extend_from_slice(&payload);
+        bytes.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        bytes.extend_from_slice(payload);
         std::fs::write(&path, &bytes).unwrap();
         let (_, records) = Journal::open(&path, None, EVERY).unwrap();
         assert_eq!(records, [word("Nadège", 4)]);

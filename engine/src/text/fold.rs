@@ -19,6 +19,13 @@ pub fn is_apostrophe(c: char) -> bool {
 
 /// Calls `emit` with the folded characters of `c`.
 fn fold_char(c: char, emit: &mut impl FnMut(char)) {
+    if c.is_ascii() {
+        // The common case, without Unicode tables.
+        if c != '\'' && !c.is_ascii_control() {
+            emit(c.to_ascii_lowercase());
+        }
+        return;
+    }
     if is_apostrophe(c) || c.is_control() {
         return;
     }
