@@ -9,9 +9,11 @@ use crate::decode::{Corrector, SpatialModel};
 use crate::error::{Error, Result};
 use crate::lm::NeuralLm;
 use crate::pack::{LanguagePack, PACK_EXTENSION};
+use crate::personal::ldp::SketchParams;
 use crate::personal::{Limits, PersonalStore, StoreKey};
 use crate::session::{Session, SessionOptions};
 use crate::suggest::{self, Stages, Suggestion};
+use crate::text::fold::fold;
 
 /// Tuning knobs of the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -333,6 +335,22 @@ impl Engine {
     /// not (the engine then runs with an empty dictionary).
     pub fn personal_error(&self) -> Option<&Error> {
         self.inner.personal_error.as_ref()
+    }
+
+    /// Opts in to privacy-preserving discovery of new words: each word
+    /// that becomes a personal suggestion for the first time and is in no
+    /// loaded pack's lexicon is turned into one ε-LDP report, taken with
+    /// [`PersonalStore::take_ldp_reports`]. See [`crate::personal::ldp`]
+    /// for the guarantee.
+    pub fn enable_ldp(&self, params: SketchParams) -> Result<()> {
+        let packs: Vec<Arc<LanguagePack>> = self.inner.packs.values().cloned().collect();
+        self.personal.enable_ldp(
+            params,
+            Box::new(move |word| {
+                let key = fold(word);
+                packs.iter().all(|pack| pack.exact(&key).next().is_none())
+            }),
+        )
     }
 
     /// Forgets `word` everywhere: the personal dictionary's entry and

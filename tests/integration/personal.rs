@@ -263,3 +263,31 @@ proptest! {
         prop_assert!(!after.contains(&format!("\"{victim}\"")), "{}", after);
     }
 }
+
+#[test]
+fn new_words_become_ldp_reports_only_when_opted_in() {
+    use nib_engine::personal::ldp::{Aggregator, SketchParams};
+    let engine = learner();
+    let mut session = engine.session("en").unwrap();
+    session.type_text("Qorvex Qorvex ");
+    assert!(engine.personal().take_ldp_reports().unwrap().is_empty());
+    let params = SketchParams::default();
+    engine.enable_ldp(params).unwrap();
+    // Known words and words seen once are not reported; a new word is
+    // reported once, when it becomes a suggestion.
+    session.type_text("the the Zyntra Xylbrant Xylbrant Xylbrant ");
+    let reports = engine.personal().take_ldp_reports().unwrap();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let json = serde_json::to_string(&reports[0]).unwrap();
+    assert!(!json.contains("Xylbrant"));
+    let mut sketch = Aggregator::new(params).unwrap();
+    sketch.add(&reports[0]).unwrap();
+    assert!(engine.personal().take_ldp_reports().unwrap().is_empty());
+    // A forgotten word's pending report goes with it.
+    session.type_text("Zyntra ");
+    engine.forget("Zyntra").unwrap();
+    assert!(engine.personal().take_ldp_reports().unwrap().is_empty());
+    engine.personal().disable_ldp().unwrap();
+    session.type_text("Blorptang Blorptang ");
+    assert!(engine.personal().take_ldp_reports().unwrap().is_empty());
+}

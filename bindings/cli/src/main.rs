@@ -3,6 +3,7 @@
 
 mod batch;
 mod commands;
+mod ldp;
 mod report;
 mod typing;
 
@@ -75,6 +76,10 @@ enum Command {
     Replay(typing::ReplayArgs),
     /// Merge partial results of `nib replay --partial` into one summary.
     Merge(typing::MergeArgs),
+    /// Privacy-preserving discovery of new words: reports, aggregation,
+    /// simulation.
+    #[command(subcommand)]
+    Ldp(ldp::LdpCommand),
 }
 
 fn main() -> ExitCode {
@@ -108,6 +113,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => typing::simulate(&setup, args),
         Command::Replay(args) => typing::replay(&setup, args),
         Command::Merge(args) => typing::merge(args),
+        Command::Ldp(command) => ldp::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -424,3 +424,99 @@ fn replay_runs_the_neural_model_when_it_is_there() {
     assert_eq!(summary["neural"], "nib-lm-1");
     assert!(summary["overall"]["ksr"].as_f64().unwrap() > 0.2);
 }
+
+#[test]
+fn ldp_reports_simulated_and_aggregated_recover_the_top_words() {
+    let dir = std::env::temp_dir().join(format!("nib-ldp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let reports = dir.join("reports.jsonl");
+    let candidates = dir.join("candidates.txt");
+    let out = nib(
+        &[
+            "ldp",
+            "simulate",
+            "--users",
+            "30000",
+            "--vocabulary",
+            "40",
+            "--decoys",
+            "40",
+            "--top",
+            "3",
+            "--k",
+            "64",
+            "--m",
+            "256",
+            "--json",
+            "--reports",
+            reports.to_str().unwrap(),
+            "--candidates",
+            candidates.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(summary["recovered"], 3, "{summary}");
+    // The same reports through the aggregator, and a device's own reports
+    // from standard input added to them.
+    let device = nib(
+        &[
+            "ldp", "report", "--k", "64", "--m", "256", "--seed", "3", "ka",
+        ],
+        b"",
+    );
+    assert!(device.status.success());
+    let out = nib(
+        &[
+            "ldp",
+            "aggregate",
+            "--candidates",
+            candidates.to_str().unwrap(),
+            "--top",
+            "3",
+            "--json",
+            reports.to_str().unwrap(),
+            "-",
+        ],
+        &device.stdout,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(value["reports"], 30_001);
+    let top: Vec<&str> = value["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["word"].as_str().unwrap())
+        .collect();
+    let truth: Vec<&str> = summary["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[1].as_str().unwrap())
+        .collect();
+    assert_eq!(top, truth);
+    // A broken report is an error that names its line.
+    let out = nib(
+        &[
+            "ldp",
+            "aggregate",
+            "--candidates",
+            candidates.to_str().unwrap(),
+            "-",
+        ],
+        b"{\"version\":1}\n",
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("-:1"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -23,6 +23,7 @@
 //! and reading may happen on different threads.
 
 pub mod journal;
+pub mod ldp;
 pub mod rules;
 
 pub use journal::StoreKey;
@@ -230,12 +231,36 @@ impl State {
     }
 }
 
+/// Which learned words count as new for the privacy-preserving
+/// discovery (for the engine: those in no language pack).
+pub type NewWordFilter = Box<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// The opt-in queue of LDP reports of newly learned words. Reports are
+/// privatized when queued; the folded word is kept beside its report only
+/// until the host takes it, so that `forget` and `clear` can drop it.
+struct LdpQueue {
+    params: ldp::SketchParams,
+    is_new: NewWordFilter,
+    rng: rand_chacha::ChaCha20Rng,
+    pending: Vec<(String, ldp::Report)>,
+}
+
+impl std::fmt::Debug for LdpQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LdpQueue")
+            .field("params", &self.params)
+            .field("pending", &self.pending.len())
+            .finish()
+    }
+}
+
 /// The personal dictionary of one user.
 #[derive(Debug)]
 pub struct PersonalStore {
     state: RwLock<State>,
     journal: Mutex<Option<journal::Journal>>,
     limits: Limits,
+    ldp: Mutex<Option<LdpQueue>>,
 }
 
 impl PersonalStore {
@@ -245,6 +270,7 @@ impl PersonalStore {
             state: RwLock::new(State::default()),
             journal: Mutex::new(None),
             limits,
+            ldp: Mutex::new(None),
         }
     }
 
@@ -266,6 +292,7 @@ impl PersonalStore {
             state: RwLock::new(State::replay(&records, limits)),
             journal: Mutex::new(Some(journal)),
             limits,
+            ldp: Mutex::new(None),
         })
     }
 
@@ -281,6 +308,7 @@ impl PersonalStore {
             state: RwLock::new(State::replay(&records, limits)),
             journal: Mutex::new(None),
             limits,
+            ldp: Mutex::new(None),
         })
     }
 
@@ -367,6 +395,7 @@ impl PersonalStore {
             return Ok(Learned::Refused("not a word"));
         }
         let mut outcome = Learned::Pending;
+        let mut newly_suggestible = false;
         self.update(|state| {
             if state.blocked.contains(&key) {
                 outcome = Learned::Refused("blocked by the user");
@@ -376,6 +405,10 @@ impl PersonalStore {
             state.total *= 0.5f64.powf(1.0 / HALF_LIFE);
             state.total += 1.0;
             let now = state.clock;
+            let was_suggestible = state
+                .words
+                .get(&key)
+                .is_some_and(|e| e.explicit || e.count >= 1.9);
             let entry = state.words.entry(key.clone()).or_insert_with(|| WordEntry {
                 word: word.to_owned(),
                 count: 0.0,
@@ -388,6 +421,7 @@ impl PersonalStore {
             entry.word = word.to_owned();
             if entry.explicit || entry.count >= 1.9 {
                 outcome = Learned::Suggestible;
+                newly_suggestible = !was_suggestible;
             }
             let mut records = vec![journal::Record::Word(entry.clone())];
             if let Some(previous) = previous.map(str::trim).filter(|p| !p.is_empty())
@@ -408,7 +442,72 @@ impl PersonalStore {
             }
             records
         })?;
+        if newly_suggestible {
+            self.queue_ldp_report(word, &key)?;
+        }
         Ok(outcome)
+    }
+
+    /// Opts in to privacy-preserving discovery of new words: from now on,
+    /// each word that becomes a suggestion for the first time and that
+    /// `is_new` accepts is turned into one ε-LDP report ([`ldp`]) for the
+    /// host to send ([`PersonalStore::take_ldp_reports`]).
+    pub fn enable_ldp(&self, params: ldp::SketchParams, is_new: NewWordFilter) -> Result<()> {
+        use rand::SeedableRng;
+        params.validate()?;
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| Error::Config(format!("no random numbers: {e}")))?;
+        let queue = LdpQueue {
+            params,
+            is_new,
+            rng: rand_chacha::ChaCha20Rng::from_seed(seed),
+            pending: Vec::new(),
+        };
+        *self.lock_ldp()? = Some(queue);
+        Ok(())
+    }
+
+    /// Opts out: no more reports, and the pending ones are dropped.
+    pub fn disable_ldp(&self) -> Result<()> {
+        *self.lock_ldp()? = None;
+        Ok(())
+    }
+
+    /// The reports queued since the last call, for the host to send.
+    pub fn take_ldp_reports(&self) -> Result<Vec<ldp::Report>> {
+        Ok(self
+            .lock_ldp()?
+            .as_mut()
+            .map(|q| q.pending.drain(..).map(|(_, r)| r).collect())
+            .unwrap_or_default())
+    }
+
+    fn lock_ldp(&self) -> Result<std::sync::MutexGuard<'_, Option<LdpQueue>>> {
+        self.ldp
+            .lock()
+            .map_err(|_| Error::Config("the personal store's report queue is poisoned".into()))
+    }
+
+    fn queue_ldp_report(&self, word: &str, key: &str) -> Result<()> {
+        let mut guard = self.lock_ldp()?;
+        let Some(queue) = guard.as_mut() else {
+            return Ok(());
+        };
+        if (queue.is_new)(word) {
+            let report = ldp::privatize(&queue.params, word, &mut queue.rng)?;
+            queue.pending.push((key.to_owned(), report));
+        }
+        Ok(())
+    }
+
+    /// Drops pending reports of `key` (all of them for `None`).
+    fn drop_ldp_reports(&self, key: Option<&str>) -> Result<()> {
+        if let Some(queue) = self.lock_ldp()?.as_mut() {
+            queue
+                .pending
+                .retain(|(k, _)| key.is_some_and(|key| k != key));
+        }
+        Ok(())
     }
 
     /// Adds `word` as if chosen explicitly (a "learn this word" button).
@@ -430,6 +529,7 @@ impl PersonalStore {
 
     /// Removes every trace of `word`: its entry, its pairs, a block.
     pub fn forget(&self, word: &str) -> Result<()> {
+        self.drop_ldp_reports(Some(&fold(word)))?;
         let record = journal::Record::Forget {
             word: word.to_owned(),
         };
@@ -451,6 +551,7 @@ impl PersonalStore {
 
     /// Removes everything learned.
     pub fn clear(&self) -> Result<()> {
+        self.drop_ldp_reports(None)?;
         self.update(|state| {
             *state = State::default();
             Vec::new()
