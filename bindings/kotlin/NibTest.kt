@@ -184,6 +184,51 @@ fun main(args: Array<String>) {
         raises<NibException>("one base class") { session.tap(Float.NaN, Float.NaN) }
     }
 
+    test("personal dictionary, encrypted on disk") {
+        val tmp = Files.createTempDirectory("nib-kotlin-personal").toFile()
+        try {
+            val path = File(tmp, "user.nibdict").path
+            val key = ByteArray(32) { it.toByte() }
+            val engine = Engine.withPersonalStore(packs, listOf("en"), path, EngineConfig(), key)
+            check("store opens", engine.personalError() == null, engine.personalError())
+            val session = engine.session("en")
+            session.typeText("meet Xylbrant and Xylbrant ")
+            check("learned from typing", engine.knowsWord("Xylbrant"))
+            check("added", engine.addWord("Qorvex"))
+            check("secret refused", !engine.addWord("4111111111111111"))
+            engine.syncPersonal()
+            val bytes = String(File(path).readBytes(), Charsets.ISO_8859_1)
+            check("no plaintext on disk", !bytes.contains("Xylbrant") && !bytes.contains("Qorvex"))
+            val exported = engine.exportPersonal()
+            engine.forgetWord("Qorvex")
+            check("forgotten", !engine.knowsWord("Qorvex"))
+            engine.importPersonal(exported)
+            check("import restores", engine.knowsWord("Qorvex"))
+            raises<NibException.InvalidInput>("bad export") { engine.importPersonal("{") }
+            engine.blockWord("Xylbrant")
+            session.typeText("Xyl")
+            check("blocked word not suggested", session.suggestions(5u).none { it.text == "Xylbrant" })
+            engine.enableWordReports(4.0, 256u, 1024u)
+            engine.addWord("Blorptang")
+            val reports = engine.takeWordReports()
+            check("one report of a new word", reports.size == 1 && !reports[0].contains("Blorptang"), reports)
+            val count = engine.personalWordCount()
+            engine.closeEngine()
+            val wrong = Engine.withPersonalStore(packs, listOf("en"), path, EngineConfig(), ByteArray(32))
+            check("wrong key reported", wrong.personalError() != null)
+            check("wrong key: nothing read", !wrong.knowsWord("Qorvex"))
+            val again = Engine.withPersonalStore(packs, listOf("en"), path, EngineConfig(), key)
+            check("reopened with its key", again.knowsWord("Qorvex") && again.personalWordCount() == count)
+            raises<NibException.InvalidInput>("short key") {
+                Engine.withPersonalStore(packs, listOf("en"), path, EngineConfig(), ByteArray(5))
+            }
+            again.clearPersonal()
+            check("cleared", again.personalWordCount() == 0uL)
+        } finally {
+            tmp.deleteRecursively()
+        }
+    }
+
     test("calls after close") {
         val engine = newEngine()
         val session = engine.session("en")

@@ -176,6 +176,48 @@ def error_cases():
 
 
 @test
+def personal_dictionary_encrypted_on_disk():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "user.nibdict")
+        key = bytes(range(32))
+        engine = nib.Engine.with_personal_store(PACKS, ["en"], path, nib.EngineConfig(), key)
+        check("store opens", engine.personal_error() is None, engine.personal_error())
+        session = engine.session("en")
+        session.type_text("meet Xylbrant and Xylbrant ")
+        check("learned from typing", engine.knows_word("Xylbrant"))
+        check("added", engine.add_word("Qorvex") is True)
+        check("secret refused", engine.add_word("4111111111111111") is False)
+        engine.sync_personal()
+        with open(path, "rb") as f:
+            data = f.read()
+        check("no plaintext on disk", b"Xylbrant" not in data and b"Qorvex" not in data)
+        exported = engine.export_personal()
+        engine.forget_word("Qorvex")
+        check("forgotten", not engine.knows_word("Qorvex"))
+        engine.import_personal(exported)
+        check("import restores", engine.knows_word("Qorvex"))
+        raises("bad export", nib.NibError.InvalidInput, lambda: engine.import_personal("{"))
+        engine.block_word("Xylbrant")
+        session.type_text("Xyl")
+        check("blocked word not suggested", all(s.text != "Xylbrant" for s in session.suggestions(5)))
+        engine.enable_word_reports(4.0, 256, 1024)
+        engine.add_word("Blorptang")
+        reports = engine.take_word_reports()
+        check("one report of a new word", len(reports) == 1 and "Blorptang" not in reports[0], reports)
+        count = engine.personal_word_count()
+        engine.close()
+        wrong = nib.Engine.with_personal_store(PACKS, ["en"], path, nib.EngineConfig(), bytes(32))
+        check("wrong key reported", wrong.personal_error() is not None)
+        check("wrong key: nothing read", not wrong.knows_word("Qorvex"))
+        again = nib.Engine.with_personal_store(PACKS, ["en"], path, nib.EngineConfig(), key)
+        check("reopened with its key", again.knows_word("Qorvex") and again.personal_word_count() == count)
+        raises("short key", nib.NibError.InvalidInput,
+               lambda: nib.Engine.with_personal_store(PACKS, ["en"], path, nib.EngineConfig(), b"short"))
+        again.clear_personal()
+        check("cleared", again.personal_word_count() == 0)
+
+
+@test
 def calls_after_close():
     engine = new_engine()
     session = engine.session("en")

@@ -45,7 +45,7 @@ func message(_ e: Error?) -> String {
     guard let e = e as? NibError else { return String(describing: e) }
     switch e {
     case .PackNotFound(let m), .PackCorrupt(let m), .UnknownLanguage(let m), .InvalidInput(let m),
-        .Closed(let m), .Busy(let m), .Internal(let m):
+        .Closed(let m), .Busy(let m), .PersonalStore(let m), .Internal(let m):
         return m
     }
 }
@@ -191,6 +191,54 @@ test("error cases") {
         raises("tap (\(x), \(y))", isInvalidInput) { try session.tap(x: x, y: y) }
     }
     check("bad taps change nothing", try session.currentWord() == "he")
+}
+
+test("personal dictionary, encrypted on disk") {
+    let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("nib-swift-personal-\(getpid())")
+    try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: tmp) }
+    let path = tmp.appendingPathComponent("user.nibdict").path
+    let key = Data((0..<32).map { UInt8($0) })
+    let engine = try Engine.withPersonalStore(
+        packDir: packs, languages: ["en"], storePath: path, config: EngineConfig(), key: key)
+    check("store opens", try engine.personalError() == nil)
+    let session = try engine.session(language: "en")
+    try session.typeText(text: "meet Xylbrant and Xylbrant ")
+    check("learned from typing", try engine.knowsWord(word: "Xylbrant"))
+    check("added", try engine.addWord(word: "Qorvex"))
+    check("secret refused", try !engine.addWord(word: "4111111111111111"))
+    try engine.syncPersonal()
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+    check("no plaintext on disk",
+          bytes.range(of: Data("Xylbrant".utf8)) == nil && bytes.range(of: Data("Qorvex".utf8)) == nil)
+    let exported = try engine.exportPersonal()
+    try engine.forgetWord(word: "Qorvex")
+    check("forgotten", try !engine.knowsWord(word: "Qorvex"))
+    try engine.importPersonal(json: exported)
+    check("import restores", try engine.knowsWord(word: "Qorvex"))
+    raises("bad export", isInvalidInput) { try engine.importPersonal(json: "{") }
+    try engine.blockWord(word: "Xylbrant")
+    try session.typeText(text: "Xyl")
+    check("blocked word not suggested", try session.suggestions(k: 5).allSatisfy { $0.text != "Xylbrant" })
+    try engine.enableWordReports(epsilon: 4.0, k: 256, m: 1024)
+    _ = try engine.addWord(word: "Blorptang")
+    let reports = try engine.takeWordReports()
+    check("one report of a new word", reports.count == 1 && !reports[0].contains("Blorptang"), reports)
+    let count = try engine.personalWordCount()
+    engine.close()
+    let wrong = try Engine.withPersonalStore(
+        packDir: packs, languages: ["en"], storePath: path, config: EngineConfig(), key: Data(count: 32))
+    check("wrong key reported", try wrong.personalError() != nil)
+    check("wrong key: nothing read", try !wrong.knowsWord(word: "Qorvex"))
+    let again = try Engine.withPersonalStore(
+        packDir: packs, languages: ["en"], storePath: path, config: EngineConfig(), key: key)
+    check("reopened with its key", try again.knowsWord(word: "Qorvex") && again.personalWordCount() == count)
+    raises("short key", isInvalidInput) {
+        try Engine.withPersonalStore(
+            packDir: packs, languages: ["en"], storePath: path, config: EngineConfig(), key: Data(count: 5))
+    }
+    try again.clearPersonal()
+    check("cleared", try again.personalWordCount() == 0)
 }
 
 test("calls after close") {

@@ -32,7 +32,7 @@ impl From<nib_engine::Engine> for Engine {
 impl Engine {
     /// The engine, unless closed. A poisoned lock cannot hide a broken
     /// engine (it is immutable), so it is read through.
-    fn get(&self) -> Result<nib_engine::Engine> {
+    pub(crate) fn get(&self) -> Result<nib_engine::Engine> {
         self.inner
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -61,6 +61,31 @@ fn check_tag(language: &str) -> Result<()> {
     }
 }
 
+/// The engine builder for `languages` from `pack_dir` with `config`, after
+/// checking every argument.
+pub(crate) fn builder(
+    pack_dir: &str,
+    languages: &[String],
+    config: EngineConfig,
+) -> Result<nib_engine::EngineBuilder> {
+    let config = nib_engine::Config::try_from(config)?;
+    if languages.is_empty() {
+        return Err(NibError::InvalidInput("no language given".into()));
+    }
+    for language in languages {
+        check_tag(language)?;
+    }
+    let dir = Path::new(pack_dir);
+    if !dir.is_dir() {
+        return Err(NibError::PackNotFound(format!(
+            "pack directory {pack_dir} does not exist or is not a directory"
+        )));
+    }
+    Ok(nib_engine::Engine::builder()
+        .config(config)
+        .pack_dir(dir, languages))
+}
+
 #[uniffi::export]
 impl Engine {
     /// Loads `<pack_dir>/<language>.nibpack` for each of `languages`,
@@ -77,23 +102,7 @@ impl Engine {
         languages: Vec<String>,
         config: EngineConfig,
     ) -> Result<Arc<Self>> {
-        let config = nib_engine::Config::try_from(config)?;
-        if languages.is_empty() {
-            return Err(NibError::InvalidInput("no language given".into()));
-        }
-        for language in &languages {
-            check_tag(language)?;
-        }
-        let dir = Path::new(&pack_dir);
-        if !dir.is_dir() {
-            return Err(NibError::PackNotFound(format!(
-                "pack directory {pack_dir} does not exist or is not a directory"
-            )));
-        }
-        let engine = nib_engine::Engine::builder()
-            .config(config)
-            .pack_dir(dir, &languages)
-            .build()?;
+        let engine = builder(&pack_dir, &languages, config)?.build()?;
         Ok(Arc::new(engine.into()))
     }
 

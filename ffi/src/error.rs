@@ -40,6 +40,11 @@ pub enum NibError {
     /// reported instead of blocking or racing.
     #[error("{0}")]
     Busy(String),
+    /// The personal dictionary's file cannot be used: damaged (kept aside
+    /// under a new name), encrypted with another key, or not writable.
+    /// What the user taught is not lost; show or log the message.
+    #[error("{0}")]
+    PersonalStore(String),
     /// A failure this version of the bindings does not classify: a bug to
     /// report, with the message.
     #[error("{0}")]
@@ -60,6 +65,7 @@ impl From<nib_engine::Error> for NibError {
             // A layout comes from a pack; an invalid one means a bad pack.
             | E::Layout { .. } => NibError::PackCorrupt(message),
             E::UnknownLanguage { .. } => NibError::UnknownLanguage(message),
+            E::PersonalStore { .. } | E::PersonalKey { .. } => NibError::PersonalStore(message),
             E::InvalidInput { .. } | E::Config(_) => NibError::InvalidInput(message),
             // The engine's error is non-exhaustive: a variant added later
             // reaches the host as Internal until it is mapped here.
