@@ -51,6 +51,8 @@ pub struct Setup {
     pub corrector: CorrectorArg,
     /// Learn touch offsets.
     pub adaptation: bool,
+    /// Learn the user's words.
+    pub personal_learning: bool,
     /// Decoder settings overriding the defaults.
     pub tuning: Tuning,
 }
@@ -106,6 +108,7 @@ pub fn engine_for<S: AsRef<str>>(setup: &Setup, languages: &[S]) -> Result<Engin
     }
     config.corrector = setup.corrector.into();
     config.touch_adaptation = setup.adaptation;
+    config.personal_learning = setup.personal_learning;
     let tuning = setup.tuning;
     config.touch_sigma = tuning.touch_sigma.unwrap_or(config.touch_sigma);
     config.edit_penalty = tuning.edit_penalty.unwrap_or(config.edit_penalty);

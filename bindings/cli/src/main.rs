@@ -41,6 +41,9 @@ struct Cli {
     /// Do not learn the user's touch offsets.
     #[arg(long, global = true)]
     no_adaptation: bool,
+    /// Do not learn the user's words into the personal dictionary.
+    #[arg(long, global = true)]
+    no_personal: bool,
     /// Decoder tuning (see nib_engine::Config): tap spread in key widths.
     #[arg(long, global = true)]
     touch_sigma: Option<f32>,
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         lm_budget_ms: cli.lm_budget_ms,
         corrector: cli.corrector,
         adaptation: !cli.no_adaptation,
+        personal_learning: !cli.no_personal,
         tuning: commands::Tuning {
             touch_sigma: cli.touch_sigma,
             edit_penalty: cli.edit_penalty,
