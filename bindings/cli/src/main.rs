@@ -85,7 +85,19 @@ enum Command {
     Ldp(ldp::LdpCommand),
 }
 
+/// Lets a closed pipe end `nib` quietly (`nib ... | head`), as it ends any
+/// Unix tool, instead of `println!` panicking on the write error.
+fn die_quietly_on_closed_pipes() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread starts;
+    // restoring the default disposition of SIGPIPE has no other effect.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    die_quietly_on_closed_pipes();
     let cli = Cli::parse();
     let setup = commands::Setup {
         packs: cli.packs.unwrap_or_else(commands::default_pack_dir),
