@@ -291,3 +291,42 @@ fn new_words_become_ldp_reports_only_when_opted_in() {
     session.type_text("Blorptang Blorptang ");
     assert!(engine.personal().take_ldp_reports().unwrap().is_empty());
 }
+
+#[test]
+fn concurrent_learners_reach_the_disk_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("user.nibdict");
+    let store = std::sync::Arc::new(PersonalStore::open(&path, Limits::default()).unwrap());
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for i in 0..200 {
+                    store.learn("Qorvex", None, false).unwrap();
+                    store
+                        .learn(
+                            &format!("Zyn{}", to_letters(t * 1000 + i)),
+                            Some("Qorvex"),
+                            false,
+                        )
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for _ in 0..200 {
+        let _ = store.completions("qo", Some("Qorvex"), 3);
+    }
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let in_memory = store.export();
+    drop(store);
+    let reopened = PersonalStore::open(&path, Limits::default()).unwrap();
+    assert_eq!(
+        reopened.export(),
+        in_memory,
+        "the file holds the latest state"
+    );
+    assert_eq!(reopened.len(), 801);
+}

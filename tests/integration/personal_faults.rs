@@ -24,7 +24,7 @@ const WRITER_KEY: &str = "NIB_FAULT_WRITER_KEY";
 /// Compacting every few records puts kills inside compactions too.
 const LIMITS: Limits = Limits {
     capacity: 1_000_000,
-    compact_after: 40,
+    compact_after: 200,
 };
 
 fn test_key() -> StoreKey {
@@ -57,7 +57,7 @@ fn fault_writer_process() {
     let store = PersonalStore::open_with(Path::new(&path), LIMITS, key.as_ref()).unwrap();
     for n in first.. {
         let w = word(n);
-        if n % 29 == 7 {
+        if n % 97 == 7 {
             let victim = word(n - 3);
             println!("forgetting {victim}");
             store.forget(&victim).unwrap();
@@ -68,15 +68,26 @@ fn fault_writer_process() {
     }
 }
 
+/// Writers killed in a row on one store file before the next file (so
+/// that the store stays small and the test quick).
+const RUNS_PER_STORE: u64 = 20;
+
 /// Kills `runs` writers at random moments and checks after each kill that
 /// the store opens and holds every word acknowledged so far.
-fn kill_writers(path: &Path, encrypted: bool, runs: u64, seed: u64) -> (u64, usize) {
+fn kill_writers(dir: &Path, encrypted: bool, runs: u64, seed: u64) -> (u64, usize) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let exe = std::env::current_exe().unwrap();
     let mut expected: BTreeSet<String> = BTreeSet::new();
     let key = encrypted.then(test_key);
     let mut checked = 0usize;
+    let mut acknowledged = 0usize;
     for run in 0..runs {
+        let store_number = run / RUNS_PER_STORE;
+        let path = &dir.join(format!("store-{encrypted}-{store_number}.nibdict"));
+        if run % RUNS_PER_STORE == 0 {
+            acknowledged += expected.len();
+            expected.clear();
+        }
         let mut command = Command::new(&exe);
         command
             .args([
@@ -94,16 +105,35 @@ fn kill_writers(path: &Path, encrypted: bool, runs: u64, seed: u64) -> (u64, usi
         }
         let mut child = command.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
+        let (lines, received) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<String>>()
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
         });
-        std::thread::sleep(Duration::from_micros(rng.random_range(0..40_000)));
+        // Let the writer acknowledge a random number of words (so that it
+        // makes progress however slow the machine), then kill it a random
+        // moment later, wherever it is: appending, compacting, renaming.
+        let wanted = rng.random_range(1..60);
+        let mut acks = 0;
+        let mut seen = Vec::new();
+        while acks < wanted {
+            match received.recv_timeout(Duration::from_secs(30)) {
+                Ok(line) => {
+                    acks += usize::from(line.starts_with("ack "));
+                    seen.push(line);
+                }
+                Err(_) => break,
+            }
+        }
+        std::thread::sleep(Duration::from_micros(rng.random_range(0..3_000)));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        for line in reader.join().unwrap() {
+        reader.join().unwrap();
+        seen.extend(received.try_iter());
+        for line in seen {
             if let Some(w) = line.strip_prefix("ack ") {
                 expected.insert(w.to_owned());
             } else if let Some(w) = line.strip_prefix("forgetting ") {
@@ -117,10 +147,10 @@ fn kill_writers(path: &Path, encrypted: bool, runs: u64, seed: u64) -> (u64, usi
         }
         checked += expected.len();
     }
+    acknowledged += expected.len();
     assert!(
-        expected.len() > 50,
-        "the writers barely ran: {}",
-        expected.len()
+        acknowledged > 1_000,
+        "the writers barely ran: {acknowledged}"
     );
     (runs, checked)
 }
@@ -128,9 +158,9 @@ fn kill_writers(path: &Path, encrypted: bool, runs: u64, seed: u64) -> (u64, usi
 #[test]
 fn killed_writers_lose_nothing_they_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
-    let (kills, checked) = kill_writers(&dir.path().join("plain.nibdict"), false, 120, 1);
+    let (kills, checked) = kill_writers(dir.path(), false, 160, 1);
     println!("plain store: {kills} kills, {checked} acknowledged entries checked, 0 lost");
-    let (kills, checked) = kill_writers(&dir.path().join("sealed.nibdict"), true, 80, 2);
+    let (kills, checked) = kill_writers(dir.path(), true, 40, 2);
     println!("encrypted store: {kills} kills, {checked} acknowledged entries checked, 0 lost");
 }
 

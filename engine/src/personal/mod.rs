@@ -328,23 +328,6 @@ impl PersonalStore {
             .is_some_and(|j| j.as_ref().is_some_and(|j| j.is_encrypted()))
     }
 
-    fn write(&self, records: &[journal::Record]) -> Result<()> {
-        let Ok(mut guard) = self.journal.lock() else {
-            return Err(Error::Config(
-                "the personal store's journal lock is poisoned".into(),
-            ));
-        };
-        let Some(journal) = guard.as_mut() else {
-            return Ok(());
-        };
-        journal.append(records)?;
-        if journal.needs_compaction() {
-            let snapshot = self.snapshot_records();
-            journal.compact(&snapshot)?;
-        }
-        Ok(())
-    }
-
     fn snapshot_records(&self) -> Vec<journal::Record> {
         let Ok(state) = self.state.read() else {
             return Vec::new();
@@ -359,10 +342,19 @@ impl PersonalStore {
         records
     }
 
+    /// Applies `f` to the state and appends the records it returns. The
+    /// journal's lock is held from before the state changes until the
+    /// records are written, so concurrent updates reach the file in the
+    /// order they changed the state (the last record of a word is its
+    /// latest state); readers wait only for the state change itself.
     fn update(
         &self,
         f: impl FnOnce(&mut State) -> Vec<journal::Record>,
     ) -> Result<Vec<journal::Record>> {
+        let mut journal = self
+            .journal
+            .lock()
+            .map_err(|_| Error::Config("the personal store's journal lock is poisoned".into()))?;
         let records = {
             let mut state = self
                 .state
@@ -372,7 +364,13 @@ impl PersonalStore {
             state.evict(self.limits.capacity);
             records
         };
-        self.write(&records)?;
+        if let Some(journal) = journal.as_mut() {
+            journal.append(&records)?;
+            if journal.needs_compaction() {
+                let snapshot = self.snapshot_records();
+                journal.compact(&snapshot)?;
+            }
+        }
         Ok(records)
     }
 
