@@ -354,14 +354,34 @@ impl Engine {
     }
 
     /// Forgets `word` everywhere: the personal dictionary's entry and
-    /// pairs, and the learned touch offsets (which do not record which
-    /// word taught them, so they are all reset).
+    /// pairs, the learned touch offsets (which do not record which word
+    /// taught them, so they are all reset) and the neural model's cached
+    /// contexts.
     pub fn forget(&self, word: &str) -> Result<()> {
         self.personal.forget(word)?;
+        self.drop_traces();
+        Ok(())
+    }
+
+    /// Forgets everything the user taught the engine: the personal
+    /// dictionary, the learned touch offsets, and the neural model's cache
+    /// of recent contexts.
+    pub fn clear_personal(&self) -> Result<()> {
+        self.personal.clear()?;
+        self.drop_traces();
+        Ok(())
+    }
+
+    /// Drops what holds typed text or what was learned from it outside the
+    /// personal dictionary: touch offsets and the neural model's cached
+    /// contexts. (A session's own text is the host's to close.)
+    fn drop_traces(&self) {
         for model in self.spatial.values() {
             model.offsets().clear();
         }
-        Ok(())
+        if let Some(lm) = &self.inner.lm {
+            lm.clear_cache();
+        }
     }
 
     /// The neural language model, if one is loaded.

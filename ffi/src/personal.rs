@@ -79,9 +79,10 @@ impl Engine {
         self.get()?.forget(&word).map_err(store_error)
     }
 
-    /// Removes everything the user taught the engine.
+    /// Removes everything the user taught the engine: the dictionary, the
+    /// learned touch offsets, the cached contexts.
     pub fn clear_personal(&self) -> Result<()> {
-        self.get()?.personal().clear().map_err(store_error)
+        self.get()?.clear_personal().map_err(store_error)
     }
 
     /// Whether `word` is a personal suggestion.

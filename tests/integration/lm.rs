@@ -140,6 +140,13 @@ fn the_engine_ranks_with_the_model_when_loaded() {
         .unwrap();
     assert_eq!(stages.neural, nib_engine::NeuralStage::Ran);
     assert_eq!(suggestions.len(), 3);
+    // Forgetting a word drops the cached contexts that hold typed text.
+    let lm = engine.language_model().unwrap();
+    let ids = lm.context_ids("Ich habe keine");
+    let cached = lm.state(&ids).unwrap();
+    assert!(std::sync::Arc::ptr_eq(&cached, &lm.state(&ids).unwrap()));
+    engine.forget("keine").unwrap();
+    assert!(!std::sync::Arc::ptr_eq(&cached, &lm.state(&ids).unwrap()));
     let zero_budget = nib_engine::Engine::builder()
         .pack_dir(nib_tests::pack_dir(), ["en"])
         .language_model(lm_dir(), runtime(), 1)

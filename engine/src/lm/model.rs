@@ -261,6 +261,15 @@ impl NeuralLm {
         ids
     }
 
+    /// Drops every cached context state (they hold what the user typed),
+    /// for `forget` and `clear`.
+    pub fn clear_cache(&self) {
+        self.states
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// The state after `ids`, from the cache or by extending the longest
     /// cached prefix.
     pub fn state(&self, ids: &[u32]) -> Result<Arc<ContextState>> {
