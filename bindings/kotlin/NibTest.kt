@@ -148,6 +148,8 @@ fun main(args: Array<String>) {
         val private = engine.session("en", SessionOptions(FieldType.TEXT, noLearning = true))
         check("noLearning kept", private.options().noLearning && !private.learningAllowed())
         check("plain field learns", engine.session("en").learningAllowed())
+        val otp = engine.session("en", SessionOptions(FieldType.ONE_TIME_CODE, false))
+        check("one-time code never learns", !otp.learningAllowed())
     }
 
     test("error cases") {

@@ -147,6 +147,8 @@ def field_options_reach_the_session():
     private = engine.session("en", nib.SessionOptions(field=nib.FieldType.TEXT, no_learning=True))
     check("no_learning kept", private.options().no_learning is True and not private.learning_allowed())
     check("plain field learns", engine.session("en").learning_allowed() is True)
+    otp = engine.session("en", nib.SessionOptions(field=nib.FieldType.ONE_TIME_CODE, no_learning=False))
+    check("one-time code never learns", otp.learning_allowed() is False)
 
 
 @test

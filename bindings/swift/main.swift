@@ -157,6 +157,8 @@ test("field options reach the session") {
     let secret = try engine.session(language: "en", options: SessionOptions(field: .text, noLearning: true))
     check("noLearning kept", try secret.options().noLearning && !secret.learningAllowed())
     check("plain field learns", try engine.session(language: "en").learningAllowed())
+    let otp = try engine.session(language: "en", options: SessionOptions(field: .oneTimeCode, noLearning: false))
+    check("one-time code never learns", try !otp.learningAllowed())
 }
 
 test("error cases") {

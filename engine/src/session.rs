@@ -49,6 +49,9 @@ pub enum FieldType {
     Password,
     /// Digits.
     Number,
+    /// A one-time code (SMS or authenticator): nothing typed is learned.
+    #[serde(rename = "one_time_code")]
+    OneTimeCode,
 }
 
 /// How a text field is set up, given when its session is created
@@ -67,7 +70,11 @@ impl SessionOptions {
     /// and never in a password or number field (passwords, one-time codes,
     /// PINs), whatever the flag says.
     pub fn learning_allowed(&self) -> bool {
-        !self.no_learning && !matches!(self.field, FieldType::Password | FieldType::Number)
+        !self.no_learning
+            && !matches!(
+                self.field,
+                FieldType::Password | FieldType::Number | FieldType::OneTimeCode
+            )
     }
 }
 

@@ -113,6 +113,9 @@ pub enum FieldType {
     Password,
     /// Digits.
     Number,
+    /// A one-time code (iOS `.oneTimeCode`, Android `smsOTPCode` autofill
+    /// hint): nothing typed is ever learned.
+    OneTimeCode,
 }
 
 impl From<FieldType> for nib_engine::FieldType {
@@ -123,6 +126,7 @@ impl From<FieldType> for nib_engine::FieldType {
             FieldType::Url => Self::Url,
             FieldType::Password => Self::Password,
             FieldType::Number => Self::Number,
+            FieldType::OneTimeCode => Self::OneTimeCode,
         }
     }
 }
@@ -135,6 +139,7 @@ impl From<nib_engine::FieldType> for FieldType {
             nib_engine::FieldType::Url => Self::Url,
             nib_engine::FieldType::Password => Self::Password,
             nib_engine::FieldType::Number => Self::Number,
+            nib_engine::FieldType::OneTimeCode => Self::OneTimeCode,
         }
     }
 }
@@ -289,6 +294,7 @@ mod tests {
             FieldType::Url,
             FieldType::Password,
             FieldType::Number,
+            FieldType::OneTimeCode,
         ] {
             let options = SessionOptions {
                 field,

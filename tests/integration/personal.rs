@@ -67,6 +67,7 @@ fn fields_that_must_not_learn_do_not() {
     for (field, no_learning) in [
         (FieldType::Password, false),
         (FieldType::Number, false),
+        (FieldType::OneTimeCode, false),
         (FieldType::Text, true),
     ] {
         let engine = learner();
