@@ -191,7 +191,9 @@ fun main(args: Array<String>) {
         try {
             val path = File(tmp, "user.nibdict").path
             val key = ByteArray(32) { it.toByte() }
-            val engine = Engine.withPersonalStore(packs, listOf("en"), path, EngineConfig(), key)
+            fun store(key: ByteArray) =
+                Engine.withOptions(packs, listOf("en"), EngineConfig(), EngineOptions(personalStore = path, personalKey = key))
+            val engine = store(key)
             check("store opens", engine.personalError() == null, engine.personalError())
             val session = engine.session("en")
             session.typeText("meet Xylbrant and Xylbrant ")
@@ -216,18 +218,33 @@ fun main(args: Array<String>) {
             check("one report of a new word", reports.size == 1 && !reports[0].contains("Blorptang"), reports)
             val count = engine.personalWordCount()
             engine.closeEngine()
-            val wrong = Engine.withPersonalStore(packs, listOf("en"), path, EngineConfig(), ByteArray(32))
+            val wrong = store(ByteArray(32))
             check("wrong key reported", wrong.personalError() != null)
             check("wrong key: nothing read", !wrong.knowsWord("Qorvex"))
-            val again = Engine.withPersonalStore(packs, listOf("en"), path, EngineConfig(), key)
+            val again = store(key)
             check("reopened with its key", again.knowsWord("Qorvex") && again.personalWordCount() == count)
-            raises<NibException.InvalidInput>("short key") {
-                Engine.withPersonalStore(packs, listOf("en"), path, EngineConfig(), ByteArray(5))
-            }
+            raises<NibException.InvalidInput>("short key") { store(ByteArray(5)) }
             again.clearPersonal()
             check("cleared", again.personalWordCount() == 0uL)
         } finally {
             tmp.deleteRecursively()
+        }
+    }
+
+    test("neural language model") {
+        val lm = File("languages/models/nib-lm-1").absolutePath
+        val ort = System.getenv("NIB_ORT")
+            ?: File(".cache/sources/onnxruntime/onnxruntime/capi/libonnxruntime.so.1.31.1").absolutePath
+        val engine = Engine.withOptions(packs, listOf("en"), EngineConfig(), EngineOptions(languageModel = lm, onnxRuntime = ort))
+        check("model loaded", engine.lmError() == null && engine.hasLanguageModel(), engine.lmError())
+        val session = engine.session("en")
+        session.typeText("I would like to ")
+        check("predictions with the model", session.suggestions(3u).size == 3)
+        val broken = Engine.withOptions(
+            packs, listOf("en"), EngineConfig(), EngineOptions(languageModel = "/nonexistent/model", onnxRuntime = ort))
+        check("broken model reported", broken.lmError() != null && !broken.hasLanguageModel())
+        raises<NibException.InvalidInput>("model without runtime") {
+            Engine.withOptions(packs, listOf("en"), EngineConfig(), EngineOptions(languageModel = lm))
         }
     }
 

@@ -20,6 +20,9 @@ import traceback
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BINDINGS = os.environ.get("NIB_BINDINGS", os.path.join(ROOT, ".cache", "bindings"))
 PACKS = os.environ.get("NIB_PACKS", os.path.join(ROOT, ".cache", "packs"))
+LM = os.path.join(ROOT, "languages", "models", "nib-lm-1")
+ORT = os.environ.get("NIB_ORT", os.path.join(
+    ROOT, ".cache", "sources", "onnxruntime", "onnxruntime", "capi", "libonnxruntime.so.1.31.1"))
 sys.path.insert(0, os.path.join(BINDINGS, "python"))
 
 import nib  # noqa: E402  (the generated module)
@@ -182,7 +185,10 @@ def personal_dictionary_encrypted_on_disk():
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "user.nibdict")
         key = bytes(range(32))
-        engine = nib.Engine.with_personal_store(PACKS, ["en"], path, nib.EngineConfig(), key)
+        def store(key):
+            return nib.Engine.with_options(PACKS, ["en"], nib.EngineConfig(),
+                                           nib.EngineOptions(personal_store=path, personal_key=key))
+        engine = store(key)
         check("store opens", engine.personal_error() is None, engine.personal_error())
         session = engine.session("en")
         session.type_text("meet Xylbrant and Xylbrant ")
@@ -208,15 +214,30 @@ def personal_dictionary_encrypted_on_disk():
         check("one report of a new word", len(reports) == 1 and "Blorptang" not in reports[0], reports)
         count = engine.personal_word_count()
         engine.close()
-        wrong = nib.Engine.with_personal_store(PACKS, ["en"], path, nib.EngineConfig(), bytes(32))
+        wrong = store(bytes(32))
         check("wrong key reported", wrong.personal_error() is not None)
         check("wrong key: nothing read", not wrong.knows_word("Qorvex"))
-        again = nib.Engine.with_personal_store(PACKS, ["en"], path, nib.EngineConfig(), key)
+        again = store(key)
         check("reopened with its key", again.knows_word("Qorvex") and again.personal_word_count() == count)
-        raises("short key", nib.NibError.InvalidInput,
-               lambda: nib.Engine.with_personal_store(PACKS, ["en"], path, nib.EngineConfig(), b"short"))
+        raises("short key", nib.NibError.InvalidInput, lambda: store(b"short"))
         again.clear_personal()
         check("cleared", again.personal_word_count() == 0)
+
+
+@test
+def neural_language_model():
+    engine = nib.Engine.with_options(PACKS, ["en"], nib.EngineConfig(),
+                                     nib.EngineOptions(language_model=LM, onnx_runtime=ORT))
+    check("model loaded", engine.lm_error() is None and engine.has_language_model(), engine.lm_error())
+    session = engine.session("en")
+    session.type_text("I would like to ")
+    check("predictions with the model", len(session.suggestions(3)) == 3)
+    broken = nib.Engine.with_options(PACKS, ["en"], nib.EngineConfig(),
+                                     nib.EngineOptions(language_model="/nonexistent/model", onnx_runtime=ORT))
+    check("broken model reported", broken.lm_error() is not None and not broken.has_language_model())
+    raises("model without runtime", nib.NibError.InvalidInput,
+           lambda: nib.Engine.with_options(PACKS, ["en"], nib.EngineConfig(),
+                                           nib.EngineOptions(language_model=LM)))
 
 
 @test

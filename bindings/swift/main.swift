@@ -201,8 +201,12 @@ test("personal dictionary, encrypted on disk") {
     defer { try? FileManager.default.removeItem(at: tmp) }
     let path = tmp.appendingPathComponent("user.nibdict").path
     let key = Data((0..<32).map { UInt8($0) })
-    let engine = try Engine.withPersonalStore(
-        packDir: packs, languages: ["en"], storePath: path, config: EngineConfig(), key: key)
+    func store(_ key: Data) throws -> Engine {
+        try Engine.withOptions(
+            packDir: packs, languages: ["en"], config: EngineConfig(),
+            options: EngineOptions(personalStore: path, personalKey: key))
+    }
+    let engine = try store(key)
     check("store opens", try engine.personalError() == nil)
     let session = try engine.session(language: "en")
     try session.typeText(text: "meet Xylbrant and Xylbrant ")
@@ -228,19 +232,35 @@ test("personal dictionary, encrypted on disk") {
     check("one report of a new word", reports.count == 1 && !reports[0].contains("Blorptang"), reports)
     let count = try engine.personalWordCount()
     engine.close()
-    let wrong = try Engine.withPersonalStore(
-        packDir: packs, languages: ["en"], storePath: path, config: EngineConfig(), key: Data(count: 32))
+    let wrong = try store(Data(count: 32))
     check("wrong key reported", try wrong.personalError() != nil)
     check("wrong key: nothing read", try !wrong.knowsWord(word: "Qorvex"))
-    let again = try Engine.withPersonalStore(
-        packDir: packs, languages: ["en"], storePath: path, config: EngineConfig(), key: key)
+    let again = try store(key)
     check("reopened with its key", try again.knowsWord(word: "Qorvex") && again.personalWordCount() == count)
-    raises("short key", isInvalidInput) {
-        try Engine.withPersonalStore(
-            packDir: packs, languages: ["en"], storePath: path, config: EngineConfig(), key: Data(count: 5))
-    }
+    raises("short key", isInvalidInput) { try store(Data(count: 5)) }
     try again.clearPersonal()
     check("cleared", try again.personalWordCount() == 0)
+}
+
+test("neural language model") {
+    let args = CommandLine.arguments
+    let lm = args.count > 2 ? args[2] : "languages/models/nib-lm-1"
+    let ort = args.count > 3 ? args[3] : ".cache/sources/onnxruntime/onnxruntime/capi/libonnxruntime.so.1.31.1"
+    let engine = try Engine.withOptions(
+        packDir: packs, languages: ["en"], config: EngineConfig(),
+        options: EngineOptions(languageModel: lm, onnxRuntime: ort))
+    check("model loaded", try engine.lmError() == nil && engine.hasLanguageModel(), try engine.lmError())
+    let session = try engine.session(language: "en")
+    try session.typeText(text: "I would like to ")
+    check("predictions with the model", try session.suggestions(k: 3).count == 3)
+    let broken = try Engine.withOptions(
+        packDir: packs, languages: ["en"], config: EngineConfig(),
+        options: EngineOptions(languageModel: "/nonexistent/model", onnxRuntime: ort))
+    check("broken model reported", try broken.lmError() != nil && !broken.hasLanguageModel())
+    raises("model without runtime", isInvalidInput) {
+        try Engine.withOptions(
+            packDir: packs, languages: ["en"], config: EngineConfig(), options: EngineOptions(languageModel: lm))
+    }
 }
 
 test("calls after close") {

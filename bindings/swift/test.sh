@@ -53,5 +53,6 @@ if [ ! -x "$binary" ]; then
     "${sources[@]}" -o "$binary.tmp"
   mv "$binary.tmp" "$binary"
 fi
-LD_LIBRARY_PATH=/nib/target/release "$binary" /nib-packs
+LD_LIBRARY_PATH=/nib/target/release "$binary" /nib-packs /nib/languages/models/nib-lm-1 \
+  /nib/.cache/sources/onnxruntime/onnxruntime/capi/libonnxruntime.so.1.31.1
 '

@@ -5,7 +5,9 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::{NibError, Result};
 use crate::session::Session;
-use crate::types::{EngineConfig, Layout, SessionOptions};
+use nib_engine::personal::StoreKey;
+
+use crate::types::{EngineConfig, EngineOptions, Layout, SessionOptions};
 
 /// Language packs loaded once and shared: make one per process (or per
 /// set of languages) and a [`Session`] per text field. Safe to use from any
@@ -106,6 +108,59 @@ impl Engine {
         Ok(Arc::new(engine.into()))
     }
 
+    /// Like `new`, with the personal dictionary and the neural model of
+    /// `options`.
+    ///
+    /// With `personal_key` the dictionary's file is encrypted at rest with
+    /// XChaCha20-Poly1305 (a file in the clear is rewritten encrypted); a
+    /// key that is not 32 bytes is `InvalidInput`. A damaged file is
+    /// renamed aside and the engine starts with an empty dictionary; an
+    /// encrypted file opened with another key (or none) is left untouched
+    /// and the dictionary lives in memory for this engine. A model that
+    /// cannot be loaded (missing or wrong runtime, damaged files) leaves
+    /// the engine ranking with its n-gram model. These are reported by
+    /// `personalError()` and `lmError()`, not thrown, so that the keyboard
+    /// keeps working.
+    #[uniffi::constructor]
+    pub fn with_options(
+        pack_dir: String,
+        languages: Vec<String>,
+        config: EngineConfig,
+        options: EngineOptions,
+    ) -> Result<Arc<Self>> {
+        let mut builder = builder(&pack_dir, &languages, config)?;
+        if let Some(path) = options.personal_store {
+            builder = builder.personal_store(path);
+        }
+        if let Some(key) = options.personal_key {
+            builder = builder.personal_key(StoreKey::from_bytes(&key)?);
+        }
+        match (options.language_model, options.onnx_runtime) {
+            (Some(model), Some(runtime)) => {
+                builder =
+                    builder.language_model(model, runtime, options.lm_threads.max(1) as usize);
+            }
+            (None, None) => {}
+            _ => {
+                return Err(NibError::InvalidInput(
+                    "language_model and onnx_runtime go together".into(),
+                ));
+            }
+        }
+        Ok(Arc::new(builder.build()?.into()))
+    }
+
+    /// Why the neural language model could not be loaded, or `None` when
+    /// it is loaded or none was asked for.
+    pub fn lm_error(&self) -> Result<Option<String>> {
+        Ok(self.get()?.lm_error().map(ToString::to_string))
+    }
+
+    /// Whether the neural language model is loaded and ranks suggestions.
+    pub fn has_language_model(&self) -> Result<bool> {
+        Ok(self.get()?.language_model().is_some())
+    }
+
     /// The loaded languages, sorted.
     pub fn languages(&self) -> Result<Vec<String>> {
         Ok(self.get()?.languages().map(str::to_owned).collect())
@@ -171,6 +226,46 @@ mod tests {
         assert!(matches!(
             engine.layout("ru".into()),
             Err(NibError::UnknownLanguage(m)) if m.contains("available: de, en")
+        ));
+    }
+
+    #[test]
+    fn the_neural_model_loads_through_the_options_or_says_why_not() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let runtime = std::env::var("NIB_ORT").unwrap_or_else(|_| {
+            format!("{root}/.cache/sources/onnxruntime/onnxruntime/capi/libonnxruntime.so.1.31.1")
+        });
+        let with_model = |model: &str, runtime: Option<String>| {
+            Engine::with_options(
+                pack_dir(),
+                vec!["en".into()],
+                EngineConfig::default(),
+                EngineOptions {
+                    language_model: Some(model.into()),
+                    onnx_runtime: runtime,
+                    ..EngineOptions::default()
+                },
+            )
+        };
+        let engine = with_model(
+            &format!("{root}/languages/models/nib-lm-1"),
+            Some(runtime.clone()),
+        )
+        .unwrap();
+        assert_eq!(engine.lm_error().unwrap(), None);
+        assert!(engine.has_language_model().unwrap());
+        let broken = with_model("/nonexistent/model", Some(runtime)).unwrap();
+        assert!(broken.lm_error().unwrap().is_some());
+        assert!(!broken.has_language_model().unwrap());
+        let session = broken.session("en".into(), None).unwrap();
+        session.type_text("I would like to th".into()).unwrap();
+        assert!(
+            !session.suggestions(3).unwrap().is_empty(),
+            "n-gram ranking"
+        );
+        assert!(matches!(
+            with_model("/nonexistent/model", None),
+            Err(NibError::InvalidInput(_))
         ));
     }
 

@@ -49,8 +49,8 @@ pub use engine::Engine;
 pub use error::{NibError, Result};
 pub use session::Session;
 pub use types::{
-    CorrectionAction, Decision, EngineConfig, FieldType, Key, KeyKind, Layout, SessionOptions,
-    Suggestion, SuggestionKind,
+    CorrectionAction, Decision, EngineConfig, EngineOptions, FieldType, Key, KeyKind, Layout,
+    SessionOptions, Suggestion, SuggestionKind,
 };
 
 #[cfg(test)]

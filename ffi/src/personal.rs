@@ -1,16 +1,12 @@
-//! The user's personal dictionary through the bindings: a store on disk
-//! (optionally encrypted with a key from the Keychain or the Keystore),
-//! the user's controls over it (add, block, forget, clear, export, import)
+//! The user's personal dictionary through the bindings (the store's file
+//! and key are `EngineOptions`): the user's controls over it (add, block, forget, clear, export, import)
 //! and the opt-in reports for privacy-preserving discovery of new words.
 
-use std::sync::Arc;
-
 use nib_engine::personal::ldp::SketchParams;
-use nib_engine::personal::{Export, Learned, StoreKey};
+use nib_engine::personal::{Export, Learned};
 
-use crate::engine::{Engine, builder};
+use crate::engine::Engine;
 use crate::error::{NibError, Result};
-use crate::types::EngineConfig;
 
 /// The store's failures are `PersonalStore`, including its file's I/O
 /// (which the general mapping would call a missing pack).
@@ -26,31 +22,6 @@ fn store_error(error: nib_engine::Error) -> NibError {
 
 #[uniffi::export]
 impl Engine {
-    /// Like `new`, and keeps the user's personal dictionary in the file
-    /// `store_path` (created if missing; its directory must exist). With
-    /// `key` (32 bytes), the file is encrypted at rest with
-    /// XChaCha20-Poly1305; a file in the clear is rewritten encrypted.
-    ///
-    /// A damaged file is renamed aside and the engine starts with an empty
-    /// dictionary; an encrypted file opened with another key (or none) is
-    /// left untouched and the dictionary lives in memory for this engine.
-    /// Both are reported by `personalError()`, not thrown, so that the
-    /// keyboard keeps working. A key of another length is `InvalidInput`.
-    #[uniffi::constructor(default(key = None, config))]
-    pub fn with_personal_store(
-        pack_dir: String,
-        languages: Vec<String>,
-        store_path: String,
-        config: EngineConfig,
-        key: Option<Vec<u8>>,
-    ) -> Result<Arc<Self>> {
-        let mut builder = builder(&pack_dir, &languages, config)?.personal_store(store_path);
-        if let Some(key) = key {
-            builder = builder.personal_key(StoreKey::from_bytes(&key)?);
-        }
-        Ok(Arc::new(builder.build()?.into()))
-    }
-
     /// Why the personal dictionary's file could not be used when the
     /// engine was made (damaged and kept aside, or the key does not open
     /// it), or `None`.
@@ -148,18 +119,27 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::tests::pack_dir;
+    use crate::types::{EngineConfig, EngineOptions};
 
-    fn open(path: &std::path::Path, key: Option<Vec<u8>>) -> Arc<Engine> {
-        Engine::with_personal_store(
+    fn open_with(path: &std::path::Path, key: Option<Vec<u8>>) -> Result<Arc<Engine>> {
+        Engine::with_options(
             pack_dir(),
             vec!["en".into()],
-            path.to_str().unwrap().into(),
             EngineConfig::default(),
-            key,
+            EngineOptions {
+                personal_store: Some(path.to_str().unwrap().into()),
+                personal_key: key,
+                ..EngineOptions::default()
+            },
         )
-        .unwrap()
+    }
+
+    fn open(path: &std::path::Path, key: Option<Vec<u8>>) -> Arc<Engine> {
+        open_with(path, key).unwrap()
     }
 
     #[test]
@@ -186,13 +166,7 @@ mod tests {
         let right = open(&path, Some(vec![7; 32]));
         assert!(right.knows_word("Qorvex".into()).unwrap());
         assert!(matches!(
-            Engine::with_personal_store(
-                pack_dir(),
-                vec!["en".into()],
-                path.to_str().unwrap().into(),
-                EngineConfig::default(),
-                Some(vec![1; 5]),
-            ),
+            open_with(&path, Some(vec![1; 5])),
             Err(NibError::InvalidInput(_))
         ));
         right.enable_word_reports(4.0, 256, 1024).unwrap();

@@ -51,6 +51,31 @@ impl TryFrom<EngineConfig> for nib_engine::Config {
     }
 }
 
+/// What an engine loads besides its packs: the user's personal dictionary
+/// and the neural language model. Every field is optional.
+#[derive(Debug, Clone, PartialEq, Eq, Default, uniffi::Record)]
+pub struct EngineOptions {
+    /// The personal dictionary's file (created if missing; its directory
+    /// must exist). Without it the dictionary lives in memory only.
+    #[uniffi(default = None)]
+    pub personal_store: Option<String>,
+    /// A 32-byte key (from the Keychain or the Keystore) that encrypts the
+    /// personal dictionary's file at rest.
+    #[uniffi(default = None)]
+    pub personal_key: Option<Vec<u8>>,
+    /// The neural language model's directory (`model.int8.onnx`,
+    /// `tokenizer.json`, `metrics.json`).
+    #[uniffi(default = None)]
+    pub language_model: Option<String>,
+    /// The ONNX Runtime 1.31 shared library the model runs on
+    /// (`libonnxruntime.so`); needed with `language_model`.
+    #[uniffi(default = None)]
+    pub onnx_runtime: Option<String>,
+    /// Threads the model may use (0 means 1).
+    #[uniffi(default = 1)]
+    pub lm_threads: u32,
+}
+
 /// Where a suggestion comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum SuggestionKind {
