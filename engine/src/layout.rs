@@ -170,6 +170,22 @@ impl Layout {
         }
     }
 
+    /// The letter key nearest to `(x, y)` and the distance from the point
+    /// to its edge (0 inside it), in key widths.
+    pub fn nearest_letter(&self, x: f32, y: f32) -> Option<(usize, f32)> {
+        self.keys
+            .iter()
+            .enumerate()
+            .filter(|(_, key)| key.kind == KeyKind::Letter)
+            .map(|(i, key)| {
+                let (l, r, t, b) = key.bounds();
+                let dx = (l - x).max(x - r).max(0.0);
+                let dy = (t - y).max(y - b).max(0.0);
+                (i, dx.hypot(dy))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
     /// The key a tap at `(x, y)` lands on; see [`Layout::key_index_at`].
     pub fn key_at(&self, x: f32, y: f32) -> Result<&Key> {
         let i = self.key_index_at(x, y)?;

@@ -30,6 +30,11 @@ const CONTEXT_LIMIT: usize = 256;
 /// resynchronises.
 const WORD_LIMIT: usize = 1024;
 
+/// How close (key widths) to a letter key's edge a tap on shift or the
+/// space bar must land, where that key makes no sense, to be taken for the
+/// letter ([`Session::tap`]).
+const STRAY_TAP: f32 = 0.3;
+
 /// What kind of text a field holds, as the host's editor reports it
 /// (Android's `inputType` class and variation, iOS's `keyboardType` and
 /// `isSecureTextEntry`).
@@ -236,7 +241,17 @@ impl Session {
     pub fn tap(&mut self, x: f32, y: f32) -> Result<&Key> {
         let engine = self.engine.clone();
         let layout = engine.pack(&self.language)?.layout();
-        let index = layout.key_index_at(x, y)?;
+        let mut index = layout.key_index_at(x, y)?;
+        if self.options.field == FieldType::Text
+            && self.stray_tap(layout.keys[index].kind)
+            && let Some((letter, distance)) = layout.nearest_letter(x, y)
+            && distance <= STRAY_TAP
+        {
+            // A tap on the edge of shift or the space bar next to a letter,
+            // where that key makes no sense, is the letter missed: it types
+            // the letter and the decoder weighs where it landed.
+            index = letter;
+        }
         let key = &layout.keys[index];
         if key.kind != KeyKind::Backspace {
             self.last_correction = None;
@@ -577,6 +592,17 @@ impl Session {
     }
 
     /// Whether the autocorrect applies to tapped words here.
+    /// Whether a tap on a key of `kind` would be odd enough here to be a
+    /// missed letter: shift in the middle of a lower-case word (not an
+    /// acronym), or the space bar right after a space.
+    fn stray_tap(&self, kind: KeyKind) -> bool {
+        match kind {
+            KeyKind::Shift => self.word.chars().last().is_some_and(char::is_lowercase),
+            KeyKind::Space => self.word.is_empty() && self.context.ends_with(' '),
+            _ => false,
+        }
+    }
+
     fn decodes(&self) -> bool {
         self.engine.config().corrector == Corrector::Spatial
             && self.options.field == FieldType::Text

@@ -331,3 +331,49 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn taps_on_the_edge_of_shift_or_a_second_space_are_missed_letters() {
+    let engine = engine().fresh_user();
+    let layout = engine.pack("en").unwrap().layout().clone();
+    let key = |kind| {
+        layout
+            .keys
+            .iter()
+            .find(|k| k.kind == kind)
+            .map(|k| (k.x, k.y, k.height))
+            .unwrap()
+    };
+    let (shift_x, shift_y, shift_height) = key(nib_engine::layout::KeyKind::Shift);
+    let (a_x, _) = centre(&engine, "en", 'a');
+    let mut session = engine.session("en").unwrap();
+    tap_word(&mut session, "tr");
+    // Just inside shift, under the "a": a missed "a", mid-word.
+    let edge = shift_y - shift_height / 2.0 + 0.05;
+    assert_eq!(session.tap(a_x, edge).unwrap().output, "a");
+    assert_eq!(session.current_word(), "tra");
+    // The middle of shift is shift, even mid-word; and so is any tap on
+    // it in an acronym or at the start of a word.
+    session.tap(shift_x, shift_y).unwrap();
+    tap_word(&mut session, "p");
+    assert_eq!(session.current_word(), "traP");
+    let mut acronym = engine.session("en").unwrap();
+    tap_word(&mut acronym, "S");
+    acronym.tap(a_x, edge).unwrap();
+    tap_word(&mut acronym, "d");
+    assert_eq!(acronym.current_word(), "SD");
+    // Right after a space, the space bar's edge under a letter is that
+    // letter; a second space in its middle is a space.
+    let (space_x, space_y, space_height) = key(nib_engine::layout::KeyKind::Space);
+    let (v_x, _) = centre(&engine, "en", 'v');
+    let mut words = engine.session("en").unwrap();
+    words.set_context("I ");
+    let top = space_y - space_height / 2.0 + 0.05;
+    assert_eq!(words.tap(v_x, top).unwrap().output, "v");
+    assert_eq!(words.current_word(), "v");
+    let mut spaces = engine.session("en").unwrap();
+    spaces.set_context("I ");
+    spaces.tap(space_x, space_y).unwrap();
+    assert_eq!(spaces.context(), "I  ");
+    assert_eq!(spaces.current_word(), "");
+}

@@ -433,3 +433,29 @@ fn simulated_logs_and_the_bundled_sample_follow_the_schema() {
         assert!(!validator.is_valid(&value), "{bad} should not validate");
     }
 }
+
+#[test]
+fn words_that_come_out_wrong_are_listed() {
+    let sample = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../bindings/cli/samples/en.typing.jsonl"),
+    )
+    .unwrap();
+    let tally = replay(&sample);
+    let wrong = tally.overall.committed - tally.overall.correct;
+    assert!(!tally.mistakes.is_empty(), "the sample has typos left");
+    assert!(tally.mistakes.len() as u64 <= wrong);
+    for m in &tally.mistakes {
+        assert_ne!(m.word, m.committed, "{m:?}");
+        assert!(
+            ["changed", "not_fixed", "miscorrected"].contains(&m.kind.as_str()),
+            "{m:?}"
+        );
+        assert_eq!(m.language, "en");
+    }
+    // Merged tallies keep them in order, up to the cap.
+    let mut merged = tally.clone();
+    merged.merge(&tally);
+    assert_eq!(merged.mistakes.len(), 2 * tally.mistakes.len());
+    assert_eq!(merged.mistakes[..tally.mistakes.len()], tally.mistakes[..]);
+}

@@ -431,6 +431,9 @@ fn language_noise_table(t: &Tally) -> String {
     html
 }
 
+/// Mistakes listed in the HTML report.
+const MISTAKES_SHOWN: usize = 50;
+
 /// The self-contained HTML report.
 pub fn html(
     partial: &Partial,
@@ -533,6 +536,28 @@ pub fn html(
             let _ = writeln!(html, "<li><code>{}</code></li>", escape(example));
         }
         html.push_str("</ul>\n");
+    }
+    if !t.mistakes.is_empty() {
+        let _ = writeln!(
+            html,
+            "<h2>Words that came out wrong</h2>\n<p>The first {} of the typed words whose committed result is not the intended word (all of them in <code>mistakes.jsonl</code>, at most {}).</p>",
+            t.mistakes.len().min(MISTAKES_SHOWN),
+            nib_engine::typing::replay::MAX_MISTAKES
+        );
+        html.push_str("<table><tr><th>language</th><th>noise</th><th>intended</th><th>typed</th><th>committed</th><th>kind</th></tr>\n");
+        for m in t.mistakes.iter().take(MISTAKES_SHOWN) {
+            let _ = writeln!(
+                html,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&m.language),
+                escape(&m.noise),
+                escape(&m.word),
+                escape(&m.typed),
+                escape(&m.committed),
+                escape(&m.kind)
+            );
+        }
+        html.push_str("</table>\n");
     }
     html.push_str("</body></html>\n");
     Ok(html)

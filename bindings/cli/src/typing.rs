@@ -131,7 +131,8 @@ pub struct ReplayArgs {
     /// Logs replayed at once (default: the number of cores).
     #[arg(long)]
     jobs: Option<usize>,
-    /// Write summary.json and report.html into this directory.
+    /// Write summary.json, report.html and mistakes.jsonl (the first 500
+    /// words typed that came out wrong) into this directory.
     #[arg(long)]
     report: Option<PathBuf>,
     /// Write the mergeable partial result to this file ("-": standard
@@ -298,6 +299,14 @@ fn finish(
         let json_path = dir.join("summary.json");
         std::fs::write(&json_path, serde_json::to_string_pretty(&summary)? + "\n")
             .map_err(|e| format!("cannot write {}: {e}", json_path.display()))?;
+        let mistakes_path = dir.join("mistakes.jsonl");
+        let mut mistakes = String::new();
+        for mistake in &partial.tally.mistakes {
+            mistakes.push_str(&serde_json::to_string(mistake)?);
+            mistakes.push('\n');
+        }
+        std::fs::write(&mistakes_path, mistakes)
+            .map_err(|e| format!("cannot write {}: {e}", mistakes_path.display()))?;
         let html_path = dir.join("report.html");
         std::fs::write(&html_path, report::html(partial, &summary)?)
             .map_err(|e| format!("cannot write {}: {e}", html_path.display()))?;
@@ -318,7 +327,8 @@ fn finish(
 /// Arguments of `nib merge`.
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// Write summary.json and report.html into this directory.
+    /// Write summary.json, report.html and mistakes.jsonl (the first 500
+    /// words typed that came out wrong) into this directory.
     #[arg(long)]
     report: Option<PathBuf>,
     /// Print the summary as JSON.

@@ -50,6 +50,9 @@ use crate::typing::log::{Event, LOG_VERSION, LogReader, Problem, ProblemKind, Se
 /// How many problem messages a tally keeps (all are counted).
 pub const MAX_EXAMPLES: usize = 50;
 
+/// How many wrong words a tally keeps (all are counted in its metrics).
+pub const MAX_MISTAKES: usize = 500;
+
 /// The tally format version, written into partial results.
 pub const TALLY_VERSION: u32 = 1;
 
@@ -249,6 +252,26 @@ impl<'de> Deserialize<'de> for LatencyHistogram {
     }
 }
 
+/// A measured word that did not come out as intended, for looking at what
+/// the engine gets wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mistake {
+    /// The session's language.
+    pub language: String,
+    /// The session's noise level (`sigma`), or "unknown".
+    pub noise: String,
+    /// The word the user meant.
+    pub word: String,
+    /// What the keystrokes spelled.
+    pub typed: String,
+    /// What the engine committed.
+    pub committed: String,
+    /// `changed` (typed right, the engine changed it), `not_fixed` (typed
+    /// wrong and kept), or `miscorrected` (typed wrong, changed to another
+    /// wrong word).
+    pub kind: String,
+}
+
 /// Everything a replay counted: mergeable across shards.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tally {
@@ -284,6 +307,10 @@ pub struct Tally {
     pub latency: BTreeMap<String, LatencyHistogram>,
     /// Nanoseconds spent in the engine, all events.
     pub busy_nanos: u64,
+    /// The first [`MAX_MISTAKES`] words typed (not picked) that came out
+    /// wrong.
+    #[serde(default)]
+    pub mistakes: Vec<Mistake>,
 }
 
 impl Default for Tally {
@@ -304,13 +331,15 @@ impl Default for Tally {
             by_word_length: BTreeMap::new(),
             latency: BTreeMap::new(),
             busy_nanos: 0,
+            mistakes: Vec::new(),
         }
     }
 }
 
 impl Tally {
     /// Adds `other` to this tally. Merging in any grouping gives the same
-    /// counts; the kept problem examples follow the merge order.
+    /// counts; the kept problem examples and mistakes follow the merge
+    /// order.
     pub fn merge(&mut self, other: &Tally) {
         self.logs += other.logs;
         self.sessions += other.sessions;
@@ -333,6 +362,9 @@ impl Tally {
                 .merge(histogram);
         }
         self.busy_nanos += other.busy_nanos;
+        let room = MAX_MISTAKES.saturating_sub(self.mistakes.len());
+        self.mistakes
+            .extend(other.mistakes.iter().take(room).cloned());
     }
 
     /// Total events read.
@@ -638,6 +670,34 @@ impl Token {
         }
     }
 
+    /// The token as a [`Mistake`], if it was typed (not picked) and came
+    /// out wrong.
+    fn mistake(&self, language: &str, noise: &str) -> Option<Mistake> {
+        if !self.predictable || self.open || self.picked {
+            return None;
+        }
+        let committed = self.committed.join(" ");
+        if committed == self.word {
+            return None;
+        }
+        let typed = self.typed.join(" ");
+        let kind = if typed == self.word {
+            "changed"
+        } else if committed == typed {
+            "not_fixed"
+        } else {
+            "miscorrected"
+        };
+        Some(Mistake {
+            language: language.to_owned(),
+            noise: noise.to_owned(),
+            word: self.word.clone(),
+            typed,
+            committed,
+            kind: kind.to_owned(),
+        })
+    }
+
     /// The token's counts, once it is over.
     fn close(self, mut metrics: Metrics) -> Metrics {
         metrics.characters += self.characters;
@@ -855,6 +915,11 @@ impl SessionReplay {
         }
         let pending = std::mem::take(&mut token.pending);
         let length = token.word.chars().count() as u32;
+        if tally.mistakes.len() < MAX_MISTAKES
+            && let Some(mistake) = token.mistake(&self.language, &self.noise)
+        {
+            tally.mistakes.push(mistake);
+        }
         let metrics = token.close(pending);
         tally.add_token(&self.language, &self.noise, length, &metrics);
     }
