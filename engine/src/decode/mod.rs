@@ -116,7 +116,7 @@ const MAX_SEGMENTED: usize = 16;
 
 /// A space-bar tap is read as a letter only if that is at least this likely
 /// (natural log).
-const MERGE_LETTER_LOG_P: f32 = -1.2;
+const MERGE_LETTER_LOG_P: f32 = -2.0;
 
 /// At most this many space-bar readings are tried per word, the likeliest.
 const MAX_SPACE_HITS: usize = 3;
