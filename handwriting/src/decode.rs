@@ -1,0 +1,611 @@
+//! CTC decoding: greedy, and a prefix beam search constrained by the
+//! language pack's lexicon and scored with its word model.
+//!
+//! # The search
+//!
+//! The model gives, for every frame, log-probabilities over its classes.
+//! Classes are first grouped by their **folded** form (the lexicon's search
+//! key: "E", "e", "é" and "è" are one group "e"; "ß" is the group "ss"; an
+//! apostrophe folds to nothing), because the lexicon is walked by folded
+//! keys; a group's probability is the sum of its classes'. The standard CTC
+//! prefix beam search then runs over group labels: every prefix keeps the
+//! probability of its alignments ending in a blank and in a label, repeats
+//! need a blank between them, and the `beam` best prefixes survive each
+//! frame.
+//!
+//! A prefix is also a path through words. Each word is walked in the
+//! lexicon fst as its letters arrive ([`LanguagePack::lexicon_next`]); a
+//! letter the lexicon cannot follow turns the word into an
+//! **out-of-vocabulary** word, which costs `oov_penalty` once and
+//! `oov_char_penalty` per letter, so that names and new words can still be
+//! written. Punctuation before a word and after a complete lexicon word is
+//! allowed at `punct_penalty` each. The space class ends a word: a lexicon
+//! word is then scored by the pack's word model (`ln(λ·P(w | previous) +
+//! (1 − λ)·P(w))`, the engine's n-gram score) times `lm_weight`. The path
+//! through words is a function of the labels, so merging prefixes with
+//! equal labels (CTC's rule) merges equal states.
+//!
+//! What the user sees is recovered from the classes actually written: for
+//! each letter the likeliest class inside its group at the frame it was
+//! emitted. Among the surfaces of a lexicon key ("us", "US"; "cafe",
+//! "café") the one written exactly wins, then the one equal but for case,
+//! then the most frequent; the written case is applied to it as the
+//! keyboard does (`Hello` → capitalised, `HELLO` → upper case).
+//!
+//! Without a pack every word is out of vocabulary at no cost: a plain CTC
+//! prefix beam search, as used for "without lexicon" figures.
+
+use std::collections::HashMap;
+
+use nib_engine::pack::{LanguagePack, LexiconNode, WordId, WordRef};
+use nib_engine::{TypedCase, apply_case, fold};
+
+use crate::charset::{BLANK, Charset};
+use crate::model::LogProbs;
+
+/// Settings of the search. The penalties are in nats of the total score
+/// (CTC log-probability plus `lm_weight` times word log-probabilities).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecodeParams {
+    /// Prefixes kept after each frame.
+    pub beam: usize,
+    /// Weight of the word model against the stroke model.
+    pub lm_weight: f32,
+    /// Cost of a word the lexicon does not hold.
+    pub oov_penalty: f32,
+    /// Further cost per character of such a word.
+    pub oov_char_penalty: f32,
+    /// Cost of each punctuation mark before or after a word.
+    pub punct_penalty: f32,
+    /// Labels whose log-probability at a frame is this far below the
+    /// frame's best are not tried there.
+    pub prune: f32,
+    /// Weight λ of the word-pair model against word frequency.
+    pub pair_weight: f32,
+}
+
+impl Default for DecodeParams {
+    fn default() -> Self {
+        Self {
+            beam: 24,
+            lm_weight: 0.5,
+            oov_penalty: 8.0,
+            oov_char_penalty: 0.5,
+            punct_penalty: 2.0,
+            prune: 10.0,
+            pair_weight: 0.6,
+        }
+    }
+}
+
+/// One recognised reading of the ink.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The text.
+    pub text: String,
+    /// Total score (log domain; higher is better).
+    pub score: f32,
+    /// Whether every word of it is a lexicon word.
+    pub in_lexicon: bool,
+}
+
+/// Greedy CTC decoding: the best class of each frame, repeats merged,
+/// blanks removed.
+pub fn greedy(log_probs: &LogProbs, charset: &Charset) -> String {
+    let mut out = String::new();
+    let mut last = BLANK;
+    for t in 0..log_probs.frames() {
+        let frame = log_probs.frame(t);
+        let best = frame
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map_or(BLANK, |(i, _)| i);
+        if best != last && best != BLANK {
+            out.extend(charset.char(best));
+        }
+        last = best;
+    }
+    out
+}
+
+/// What a group of classes does to a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Letters and digits: walk the lexicon.
+    Letter,
+    /// Folds to nothing (apostrophes): part of the word, not of its key.
+    Silent,
+    /// Punctuation around words.
+    Punct,
+    /// The word separator.
+    Space,
+}
+
+/// The classes of a charset grouped by folded form.
+#[derive(Debug, Clone)]
+pub struct Groups {
+    /// Folded key of each group.
+    keys: Vec<String>,
+    kinds: Vec<Kind>,
+    /// Group of each class (`None` for the blank).
+    of_class: Vec<Option<u16>>,
+}
+
+impl Groups {
+    /// Groups the classes of `charset`.
+    pub fn new(charset: &Charset) -> Self {
+        let mut keys: Vec<String> = Vec::new();
+        let mut kinds = Vec::new();
+        let mut of_class = vec![None; charset.len()];
+        let mut index: HashMap<String, u16> = HashMap::new();
+        for (i, slot) in of_class.iter_mut().enumerate() {
+            let Some(c) = charset.char(i) else { continue };
+            let mut buffer = [0u8; 4];
+            let (key, kind) = if c == ' ' {
+                (" ".to_owned(), Kind::Space)
+            } else {
+                let key = fold(c.encode_utf8(&mut buffer));
+                let kind = if key.is_empty() {
+                    Kind::Silent
+                } else if key.chars().all(char::is_alphanumeric) {
+                    Kind::Letter
+                } else {
+                    Kind::Punct
+                };
+                // Silent classes keep a group each (their own character), so
+                // that an apostrophe is a label of its own for CTC.
+                let key = if key.is_empty() { c.to_string() } else { key };
+                (key, kind)
+            };
+            let lookup = if kind == Kind::Silent {
+                format!("\0{key}")
+            } else {
+                key.clone()
+            };
+            let g = *index.entry(lookup).or_insert_with(|| {
+                keys.push(key);
+                kinds.push(kind);
+                (keys.len() - 1) as u16
+            });
+            *slot = Some(g);
+        }
+        Self {
+            keys,
+            kinds,
+            of_class,
+        }
+    }
+
+    /// Number of groups.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether there is no group.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+/// Per-frame group log-probabilities and the best class inside each group.
+struct Frames {
+    groups: usize,
+    blank: Vec<f32>,
+    lp: Vec<f32>,
+    best: Vec<u16>,
+    /// Per frame, the groups worth trying, best first.
+    tried: Vec<Vec<u16>>,
+}
+
+const NEG: f32 = f32::NEG_INFINITY;
+
+fn lse(a: f32, b: f32) -> f32 {
+    if a == NEG {
+        return b;
+    }
+    if b == NEG {
+        return a;
+    }
+    let m = a.max(b);
+    m + ((a - m).exp() + (b - m).exp()).ln()
+}
+
+impl Frames {
+    fn new(log_probs: &LogProbs, groups: &Groups, prune: f32) -> Self {
+        let g = groups.len();
+        let frames = log_probs.frames();
+        let mut out = Self {
+            groups: g,
+            blank: Vec::with_capacity(frames),
+            lp: vec![NEG; frames * g],
+            best: vec![0; frames * g],
+            tried: Vec::with_capacity(frames),
+        };
+        let mut best_lp = vec![NEG; g];
+        for t in 0..frames {
+            let frame = log_probs.frame(t);
+            out.blank.push(frame.get(BLANK).copied().unwrap_or(NEG));
+            best_lp.fill(NEG);
+            let row = &mut out.lp[t * g..(t + 1) * g];
+            let best = &mut out.best[t * g..(t + 1) * g];
+            for (class, &p) in frame.iter().enumerate() {
+                let Some(Some(group)) = groups.of_class.get(class) else {
+                    continue;
+                };
+                let gi = usize::from(*group);
+                row[gi] = lse(row[gi], p);
+                if p > best_lp[gi] {
+                    best_lp[gi] = p;
+                    best[gi] = class as u16;
+                }
+            }
+            let top = row.iter().copied().fold(NEG, f32::max).max(out.blank[t]);
+            let mut tried: Vec<u16> = (0..g as u16)
+                .filter(|&gi| row[usize::from(gi)] >= top - prune)
+                .collect();
+            tried.sort_by(|a, b| row[usize::from(*b)].total_cmp(&row[usize::from(*a)]));
+            tried.truncate(12);
+            out.tried.push(tried);
+        }
+        out
+    }
+
+    fn lp(&self, t: usize, g: u16) -> f32 {
+        self.lp[t * self.groups + usize::from(g)]
+    }
+
+    fn best_class(&self, t: usize, g: u16) -> usize {
+        usize::from(self.best[t * self.groups + usize::from(g)])
+    }
+}
+
+/// Where the current word stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Word {
+    /// A prefix of lexicon keys.
+    Lex(LexiconNode),
+    /// A complete lexicon key followed by punctuation.
+    Trail(LexiconNode),
+    /// Out of vocabulary.
+    Oov,
+}
+
+#[derive(Debug, Clone)]
+struct Hyp {
+    labels: Vec<u16>,
+    pb: f32,
+    pnb: f32,
+    /// Text of the finished words, space-separated.
+    text: String,
+    in_lexicon: bool,
+    /// Scores of the finished words and the current word's penalties.
+    extra: f32,
+    previous: Option<WordId>,
+    word: Word,
+    /// Characters written of the current word.
+    raw: String,
+}
+
+impl Hyp {
+    fn ctc(&self) -> f32 {
+        lse(self.pb, self.pnb)
+    }
+
+    fn total(&self) -> f32 {
+        self.ctc() + self.extra
+    }
+}
+
+/// A decoder over one pack (or none), for one charset.
+#[derive(Debug, Clone, Copy)]
+pub struct Decoder<'a> {
+    /// The lexicon and word model; `None` decodes without them.
+    pub pack: Option<&'a LanguagePack>,
+    /// The charset's groups.
+    pub groups: &'a Groups,
+    /// The charset.
+    pub charset: &'a Charset,
+    /// Settings.
+    pub params: DecodeParams,
+}
+
+impl<'a> Decoder<'a> {
+    fn start_word(&self) -> Word {
+        match self.pack {
+            Some(pack) => Word::Lex(pack.lexicon_root()),
+            None => Word::Oov,
+        }
+    }
+
+    fn oov_cost(&self) -> (f32, f32) {
+        if self.pack.is_some() {
+            (self.params.oov_penalty, self.params.oov_char_penalty)
+        } else {
+            (0.0, 0.0)
+        }
+    }
+
+    fn punct_cost(&self) -> f32 {
+        if self.pack.is_some() {
+            self.params.punct_penalty
+        } else {
+            0.0
+        }
+    }
+
+    /// The word state and extra cost after `h` writes group `g` as class
+    /// `class`; `None` if the extension is not allowed.
+    fn extend(&self, h: &Hyp, g: u16, class: usize) -> Option<Hyp> {
+        let kind = self.groups.kinds[usize::from(g)];
+        let key = &self.groups.keys[usize::from(g)];
+        let mut next = Hyp {
+            labels: Vec::with_capacity(h.labels.len() + 1),
+            pb: NEG,
+            pnb: NEG,
+            text: h.text.clone(),
+            in_lexicon: h.in_lexicon,
+            extra: h.extra,
+            previous: h.previous,
+            word: h.word,
+            raw: String::new(),
+        };
+        next.labels.extend_from_slice(&h.labels);
+        next.labels.push(g);
+        if kind == Kind::Space {
+            if h.raw.is_empty() {
+                return None;
+            }
+            self.finish(h, &mut next);
+            next.word = self.start_word();
+            return Some(next);
+        }
+        let (oov, per_char) = self.oov_cost();
+        next.raw = h.raw.clone();
+        next.raw.extend(self.charset.char(class));
+        let chars = next.raw.chars().count();
+        let to_oov = |next: &mut Hyp, chars: usize| {
+            next.word = Word::Oov;
+            next.extra -= oov + per_char * chars as f32;
+        };
+        match (h.word, self.pack) {
+            (Word::Oov, _) | (_, None) => {
+                next.extra -= per_char;
+            }
+            (Word::Lex(node), Some(pack)) => match kind {
+                Kind::Silent => {}
+                Kind::Letter => match pack.lexicon_next(node, key) {
+                    Some(n) => next.word = Word::Lex(n),
+                    None => to_oov(&mut next, chars),
+                },
+                Kind::Punct => {
+                    if let Some(n) = pack.lexicon_next(node, key) {
+                        next.word = Word::Lex(n);
+                    } else if node == pack.lexicon_root() {
+                        next.extra -= self.punct_cost();
+                    } else if pack.lexicon_words(node).next().is_some() {
+                        next.word = Word::Trail(node);
+                        next.extra -= self.punct_cost();
+                    } else {
+                        to_oov(&mut next, chars);
+                    }
+                }
+                Kind::Space => {}
+            },
+            (Word::Trail(_), Some(_)) => match kind {
+                Kind::Punct => next.extra -= self.punct_cost(),
+                _ => to_oov(&mut next, chars),
+            },
+        }
+        Some(next)
+    }
+
+    /// Ends the current word of `h`, writing the result into `next`.
+    fn finish(&self, h: &Hyp, next: &mut Hyp) {
+        if !next.text.is_empty() {
+            next.text.push(' ');
+        }
+        let lexical = match (h.word, self.pack) {
+            (Word::Lex(node) | Word::Trail(node), Some(pack)) => {
+                self.lexicon_word(pack, node, &h.raw, h.previous)
+            }
+            _ => None,
+        };
+        match lexical {
+            Some((text, id, log_p)) => {
+                next.text.push_str(&text);
+                next.extra += self.params.lm_weight * log_p;
+                next.previous = Some(id);
+            }
+            None => {
+                if let Word::Lex(_) = h.word
+                    && self.pack.is_some()
+                {
+                    // A lexicon prefix that is not a word: it was out of
+                    // vocabulary after all.
+                    let (oov, per_char) = self.oov_cost();
+                    next.extra -= oov + per_char * h.raw.chars().count() as f32;
+                }
+                next.text.push_str(&h.raw);
+                next.in_lexicon = false;
+                next.previous = None;
+            }
+        }
+        next.raw.clear();
+    }
+
+    /// The surface written for a complete lexicon key, its id and its word
+    /// log-probability.
+    fn lexicon_word(
+        &self,
+        pack: &LanguagePack,
+        node: LexiconNode,
+        raw: &str,
+        previous: Option<WordId>,
+    ) -> Option<(String, WordId, f32)> {
+        let (lead, core, trail) = split_token(raw);
+        let lower = core.to_lowercase();
+        let mut chosen: Option<(u8, WordRef<'_>)> = None;
+        for w in pack.lexicon_words(node) {
+            let rank = if w.surface == core {
+                0
+            } else if w.surface.to_lowercase() == lower {
+                1
+            } else {
+                2
+            };
+            let better = match &chosen {
+                None => true,
+                Some((r, c)) => rank < *r || (rank == *r && w.cost < c.cost),
+            };
+            if better {
+                chosen = Some((rank, w));
+            }
+        }
+        let (rank, word) = chosen?;
+        let text = if rank == 0 {
+            word.surface.to_owned()
+        } else {
+            apply_case(word.surface, TypedCase::of(core), false)
+        };
+        let log_p = word_log_prob(pack, &word, previous, self.params.pair_weight);
+        Some((format!("{lead}{text}{trail}"), word.id, log_p))
+    }
+
+    /// The `k` best readings of `log_probs`, best first. `previous` is the
+    /// word before the ink (for the pair model), if any.
+    pub fn decode(&self, log_probs: &LogProbs, k: usize, previous: Option<&str>) -> Vec<Candidate> {
+        let frames = Frames::new(log_probs, self.groups, self.params.prune);
+        let previous = previous.and_then(|w| self.pack.and_then(|p| p.lookup(w)));
+        let mut beam = vec![Hyp {
+            labels: Vec::new(),
+            pb: 0.0,
+            pnb: NEG,
+            text: String::new(),
+            in_lexicon: true,
+            extra: 0.0,
+            previous,
+            word: self.start_word(),
+            raw: String::new(),
+        }];
+        let width = self.params.beam.max(1);
+        for t in 0..log_probs.frames() {
+            let mut next: Vec<Hyp> = Vec::with_capacity(beam.len() * 4);
+            let mut index: HashMap<Vec<u16>, usize> = HashMap::with_capacity(beam.len() * 4);
+            let blank = frames.blank[t];
+            for h in &beam {
+                let last = h.labels.last().copied();
+                // Stay: a blank, or the last label repeated.
+                let stay_b = h.ctc() + blank;
+                let stay_nb = last.map_or(NEG, |g| h.pnb + frames.lp(t, g));
+                let slot = *index.entry(h.labels.clone()).or_insert_with(|| {
+                    let mut s = h.clone();
+                    s.pb = NEG;
+                    s.pnb = NEG;
+                    next.push(s);
+                    next.len() - 1
+                });
+                next[slot].pb = lse(next[slot].pb, stay_b);
+                next[slot].pnb = lse(next[slot].pnb, stay_nb);
+                for &g in &frames.tried[t] {
+                    let from = if Some(g) == last { h.pb } else { h.ctc() };
+                    let p = from + frames.lp(t, g);
+                    if p == NEG {
+                        continue;
+                    }
+                    let mut key = h.labels.clone();
+                    key.push(g);
+                    if let Some(&slot) = index.get(&key) {
+                        next[slot].pnb = lse(next[slot].pnb, p);
+                        continue;
+                    }
+                    let Some(mut e) = self.extend(h, g, frames.best_class(t, g)) else {
+                        continue;
+                    };
+                    e.pnb = p;
+                    index.insert(key, next.len());
+                    next.push(e);
+                }
+            }
+            next.sort_by(|a, b| b.total().total_cmp(&a.total()));
+            next.truncate(width);
+            beam = next;
+        }
+        let mut done: Vec<Candidate> = Vec::new();
+        for h in &beam {
+            if h.raw.is_empty() {
+                continue;
+            }
+            let mut end = h.clone();
+            self.finish(h, &mut end);
+            let score = end.total();
+            match done.iter_mut().find(|c| c.text == end.text) {
+                Some(c) => c.score = c.score.max(score),
+                None => done.push(Candidate {
+                    text: end.text,
+                    score,
+                    in_lexicon: end.in_lexicon,
+                }),
+            }
+        }
+        done.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.text.cmp(&b.text))
+        });
+        done.truncate(k);
+        done
+    }
+}
+
+/// `ln(λ·P(w | previous) + (1 − λ)·P(w))`, the engine's n-gram score, with
+/// λ = 0 when `previous` has no pairs.
+fn word_log_prob(
+    pack: &LanguagePack,
+    word: &WordRef<'_>,
+    previous: Option<WordId>,
+    pair_weight: f32,
+) -> f32 {
+    let unigram = 10f64.powf(-f64::from(word.cost) / 100.0);
+    let (lambda, pair) = match previous.and_then(|p| pack.followers(p)) {
+        Some((total, mut list)) => {
+            let count = list.find(|(id, _)| *id == word.id).map_or(0, |(_, n)| n);
+            (
+                f64::from(pair_weight.clamp(0.0, 1.0)),
+                f64::from(count) / f64::from(total.max(1)),
+            )
+        }
+        None => (0.0, 0.0),
+    };
+    (lambda * pair + (1.0 - lambda) * unigram).ln() as f32
+}
+
+/// Splits a written token into the punctuation before its word, the word
+/// and the punctuation after it.
+fn split_token(token: &str) -> (&str, &str, &str) {
+    let inner = |c: char| c.is_alphanumeric() || c == '\'' || c == '-';
+    let start = token.find(inner).unwrap_or(token.len());
+    let end = token[start..]
+        .char_indices()
+        .rfind(|&(_, c)| inner(c))
+        .map_or(start, |(i, c)| start + i + c.len_utf8());
+    (&token[..start], &token[start..end], &token[end..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_tokens() {
+        assert_eq!(split_token("(don't),"), ("(", "don't", "),"));
+        assert_eq!(split_token("..."), ("...", "", ""));
+        assert_eq!(split_token("word"), ("", "word", ""));
+    }
+
+    #[test]
+    fn adds_in_the_log_domain() {
+        assert!((lse(0.5f32.ln(), 0.25f32.ln()) - 0.75f32.ln()).abs() < 1e-6);
+        assert_eq!(lse(NEG, -1.0), -1.0);
+    }
+}
