@@ -3,6 +3,7 @@
 
 mod batch;
 mod commands;
+mod handwriting;
 mod report;
 mod typing;
 
@@ -75,6 +76,13 @@ enum Command {
     Replay(typing::ReplayArgs),
     /// Merge partial results of `nib replay --partial` into one summary.
     Merge(typing::MergeArgs),
+    /// Recognise handwriting: JSON ink, InkML or a UNIPEN file.
+    Recognize(handwriting::RecognizeArgs),
+    /// Character and word error rates of handwriting recognition over a
+    /// UNIPEN tree, by category and writer.
+    EvalHandwriting(handwriting::EvalArgs),
+    /// Draw ink as SVG with what is recognised in it.
+    InkSvg(handwriting::InkSvgArgs),
 }
 
 fn main() -> ExitCode {
@@ -108,6 +116,9 @@ fn main() -> ExitCode {
         Command::Simulate(args) => typing::simulate(&setup, args),
         Command::Replay(args) => typing::replay(&setup, args),
         Command::Merge(args) => typing::merge(args),
+        Command::Recognize(args) => handwriting::recognize(&setup, args),
+        Command::EvalHandwriting(args) => handwriting::eval(&setup, args),
+        Command::InkSvg(args) => handwriting::ink_svg(&setup, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
