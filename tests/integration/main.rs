@@ -19,3 +19,5 @@ mod typing;
 mod decoding;
 // The personal dictionary: learning rules, persistence, privacy.
 mod personal;
+// Handwriting: readers, features, recognition, incremental updates, bad ink.
+mod handwriting;

@@ -210,6 +210,9 @@ pub struct EvalArgs {
     json: bool,
 }
 
+/// UNIPEN categories in the order the Python reader visits them.
+const CATEGORIES: [&str; 9] = ["1a", "1b", "1c", "1d", "2", "3", "6", "7", "8"];
+
 /// The model's validation writers (handwriting/train/data.py).
 pub const VALID_CONTRIBUTORS: [&str; 6] = ["apc", "ape", "int", "lou", "imp", "art"];
 /// Longest line label kept (data.py).
@@ -254,7 +257,17 @@ fn unipen_samples(root: &Path, args: &EvalArgs) -> Result<(Vec<Sample>, BTreeMap
             .unwrap_or_else(default_model_dir)
             .join("charset.txt"),
     )?;
-    for category in &args.categories {
+    // Every category is read in the Python reader's order, because a
+    // segment seen once is not used again (categories 2 and 3 repeat the
+    // ink of 1a-1d and of one-letter words, 7 mostly repeats 6): only the
+    // requested categories give samples.
+    let last = CATEGORIES
+        .iter()
+        .rposition(|c| args.categories.iter().any(|r| r == c))
+        .ok_or("no known category requested")?;
+    for category in &CATEGORIES[..=last] {
+        let requested = args.categories.iter().any(|c| c == category);
+        let category = &category.to_string();
         let base = root.join("data").join(category);
         let Ok(entries) = std::fs::read_dir(&base) else {
             continue;
@@ -327,6 +340,9 @@ fn unipen_samples(root: &Path, args: &EvalArgs) -> Result<(Vec<Sample>, BTreeMap
                         continue;
                     };
                     seen.insert(key);
+                    if !requested {
+                        continue;
+                    }
                     let label = normalise_label(&s.label);
                     let reason = sample_problem(&label, category, &ink, &charset);
                     if let Some(reason) = reason {
