@@ -32,7 +32,7 @@ impl From<nib_engine::Engine> for Engine {
 impl Engine {
     /// The engine, unless closed. A poisoned lock cannot hide a broken
     /// engine (it is immutable), so it is read through.
-    fn get(&self) -> Result<nib_engine::Engine> {
+    pub(crate) fn get(&self) -> Result<nib_engine::Engine> {
         self.inner
             .read()
             .unwrap_or_else(PoisonError::into_inner)

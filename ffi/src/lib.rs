@@ -41,15 +41,17 @@ uniffi::setup_scaffolding!("nib");
 
 mod engine;
 mod error;
+mod handwriting;
 mod session;
 mod types;
 
 pub use engine::Engine;
 pub use error::{NibError, Result};
+pub use handwriting::{HandwritingRecognizer, InkArea};
 pub use session::Session;
 pub use types::{
-    CorrectionAction, Decision, EngineConfig, FieldType, Key, KeyKind, Layout, SessionOptions,
-    Suggestion, SuggestionKind,
+    CorrectionAction, Decision, EngineConfig, FieldType, InkCandidate, InkPoint, Key, KeyKind,
+    Layout, SessionOptions, Suggestion, SuggestionKind,
 };
 
 #[cfg(test)]
