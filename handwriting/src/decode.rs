@@ -130,6 +130,8 @@ pub struct Groups {
     kinds: Vec<Kind>,
     /// Group of each class (`None` for the blank).
     of_class: Vec<Option<u16>>,
+    /// Classes of each group.
+    members: Vec<Vec<u16>>,
 }
 
 impl Groups {
@@ -170,10 +172,17 @@ impl Groups {
             });
             *slot = Some(g);
         }
+        let mut members = vec![Vec::new(); keys.len()];
+        for (class, group) in of_class.iter().enumerate() {
+            if let Some(g) = group {
+                members[usize::from(*g)].push(class as u16);
+            }
+        }
         Self {
             keys,
             kinds,
             of_class,
+            members,
         }
     }
 
@@ -189,7 +198,8 @@ impl Groups {
 }
 
 /// Per-frame group log-probabilities and the best class inside each group.
-struct Frames {
+struct Frames<'l> {
+    log_probs: &'l LogProbs,
     groups: usize,
     blank: Vec<f32>,
     lp: Vec<f32>,
@@ -211,11 +221,12 @@ fn lse(a: f32, b: f32) -> f32 {
     m + ((a - m).exp() + (b - m).exp()).ln()
 }
 
-impl Frames {
-    fn new(log_probs: &LogProbs, groups: &Groups, prune: f32) -> Self {
+impl<'l> Frames<'l> {
+    fn new(log_probs: &'l LogProbs, groups: &Groups, prune: f32) -> Self {
         let g = groups.len();
         let frames = log_probs.frames();
         let mut out = Self {
+            log_probs,
             groups: g,
             blank: Vec::with_capacity(frames),
             lp: vec![NEG; frames * g],
@@ -258,6 +269,33 @@ impl Frames {
     fn best_class(&self, t: usize, g: u16) -> usize {
         usize::from(self.best[t * self.groups + usize::from(g)])
     }
+
+    /// Whether the classes of `members` that are capitals carry more
+    /// probability than those that are not, over frames `from..to`:
+    /// `None` if the group has no case.
+    fn capital(&self, charset: &Charset, members: &[u16], from: usize, to: usize) -> Option<bool> {
+        let (mut upper, mut lower, mut cased) = (0f32, 0f32, false);
+        for &c in members {
+            let Some(ch) = charset.char(usize::from(c)) else {
+                continue;
+            };
+            let is_upper = ch.is_uppercase();
+            cased |= is_upper;
+            for t in from..to.min(self.log_probs.frames()) {
+                let p = self
+                    .log_probs
+                    .frame(t)
+                    .get(usize::from(c))
+                    .map_or(0.0, |v| v.exp());
+                if is_upper {
+                    upper += p;
+                } else {
+                    lower += p;
+                }
+            }
+        }
+        cased.then_some(upper > lower)
+    }
 }
 
 /// Where the current word stands.
@@ -285,6 +323,9 @@ struct Hyp {
     word: Word,
     /// Characters written of the current word.
     raw: String,
+    /// The current word's first letter: its group and the frames from its
+    /// emission to the next label's, where its case is read.
+    first: Option<(u16, usize, usize)>,
 }
 
 impl Hyp {
@@ -336,7 +377,7 @@ impl<'a> Decoder<'a> {
 
     /// The word state and extra cost after `h` writes group `g` as class
     /// `class`; `None` if the extension is not allowed.
-    fn extend(&self, h: &Hyp, g: u16, class: usize) -> Option<Hyp> {
+    fn extend(&self, h: &Hyp, g: u16, class: usize, t: usize, frames: &Frames<'_>) -> Option<Hyp> {
         let kind = self.groups.kinds[usize::from(g)];
         let key = &self.groups.keys[usize::from(g)];
         let mut next = Hyp {
@@ -349,20 +390,28 @@ impl<'a> Decoder<'a> {
             previous: h.previous,
             word: h.word,
             raw: String::new(),
+            first: h.first,
         };
+        if let Some((fg, from, usize::MAX)) = next.first {
+            next.first = Some((fg, from, t));
+        }
         next.labels.extend_from_slice(&h.labels);
         next.labels.push(g);
         if kind == Kind::Space {
             if h.raw.is_empty() {
                 return None;
             }
-            self.finish(h, &mut next);
+            self.finish(h, &mut next, frames);
             next.word = self.start_word();
+            next.first = None;
             return Some(next);
         }
         let (oov, per_char) = self.oov_cost();
         next.raw = h.raw.clone();
         next.raw.extend(self.charset.char(class));
+        if kind == Kind::Letter && h.first.is_none() {
+            next.first = Some((g, t, usize::MAX));
+        }
         let chars = next.raw.chars().count();
         let to_oov = |next: &mut Hyp, chars: usize| {
             next.word = Word::Oov;
@@ -401,10 +450,35 @@ impl<'a> Decoder<'a> {
     }
 
     /// Ends the current word of `h`, writing the result into `next`.
-    fn finish(&self, h: &Hyp, next: &mut Hyp) {
+    fn finish(&self, h: &Hyp, next: &mut Hyp, frames: &Frames<'_>) {
         if !next.text.is_empty() {
             next.text.push(' ');
         }
+        // The case of the first letter from all the frames it spans, not
+        // only the one where it was emitted: capitals and small letters
+        // that look alike ("O"/"o", "S"/"s") split their mass over frames.
+        let mut raw = h.raw.clone();
+        if let Some((g, from, to)) = h.first
+            && let Some(capital) = frames.capital(
+                self.charset,
+                &self.groups.members[usize::from(g)],
+                from,
+                if to == usize::MAX {
+                    frames.log_probs.frames()
+                } else {
+                    to
+                },
+            )
+            && let Some((i, c)) = raw.char_indices().find(|(_, c)| c.is_alphanumeric())
+        {
+            let cased: String = if capital {
+                c.to_uppercase().collect()
+            } else {
+                c.to_lowercase().collect()
+            };
+            raw.replace_range(i..i + c.len_utf8(), &cased);
+        }
+        let h = &Hyp { raw, ..h.clone() };
         let lexical = match (h.word, self.pack) {
             (Word::Lex(node) | Word::Trail(node), Some(pack)) => {
                 self.lexicon_word(pack, node, &h.raw, h.previous)
@@ -487,6 +561,7 @@ impl<'a> Decoder<'a> {
             previous,
             word: self.start_word(),
             raw: String::new(),
+            first: None,
         }];
         let width = self.params.beam.max(1);
         for t in 0..log_probs.frames() {
@@ -519,7 +594,7 @@ impl<'a> Decoder<'a> {
                         next[slot].pnb = lse(next[slot].pnb, p);
                         continue;
                     }
-                    let Some(mut e) = self.extend(h, g, frames.best_class(t, g)) else {
+                    let Some(mut e) = self.extend(h, g, frames.best_class(t, g), t, &frames) else {
                         continue;
                     };
                     e.pnb = p;
@@ -537,7 +612,7 @@ impl<'a> Decoder<'a> {
                 continue;
             }
             let mut end = h.clone();
-            self.finish(h, &mut end);
+            self.finish(h, &mut end, &frames);
             let score = end.total();
             match done.iter_mut().find(|c| c.text == end.text) {
                 Some(c) => c.score = c.score.max(score),
@@ -593,8 +668,177 @@ fn split_token(token: &str) -> (&str, &str, &str) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use nib_engine::pack::{PackSpec, WordSpec, encode};
+    use std::path::Path;
+
+    fn charset() -> Charset {
+        Charset::parse(
+            include_str!("../train/charset.txt"),
+            Path::new("charset.txt"),
+        )
+        .unwrap()
+    }
+
+    /// A pack of a few words (cost in centibels: lower is more frequent).
+    fn pack(words: &[(&str, u16)]) -> LanguagePack {
+        let layout: nib_engine::layout::Layout = serde_json::from_value(serde_json::json!({
+            "name": "t", "language": "en", "width": 1.0, "height": 1.0,
+            "keys": [{"kind": "letter", "output": "a", "x": 0.5, "y": 0.5, "width": 1.0, "height": 1.0}]
+        }))
+        .unwrap();
+        let manifest: nib_engine::pack::Manifest = serde_json::from_value(serde_json::json!({
+            "language": "en", "name": "English", "pack_version": "t", "words": words.len(),
+            "offensive_words": 0, "pairs": 0, "casing": "as given", "sources": []
+        }))
+        .unwrap();
+        let spec = PackSpec {
+            manifest,
+            layout,
+            words: words
+                .iter()
+                .map(|&(s, cost)| WordSpec {
+                    surface: s.into(),
+                    cost,
+                    offensive: false,
+                })
+                .collect(),
+            pairs: vec![],
+        };
+        LanguagePack::from_bytes(Path::new("t.nibpack"), encode(&spec)).unwrap()
+    }
+
+    /// Log-probabilities of frames given as (character, probability) lists
+    /// (`'_'` is the blank); what is left of each frame is spread evenly.
+    fn frames(charset: &Charset, spec: &[&[(char, f32)]]) -> LogProbs {
+        let n = charset.len();
+        let mut data = Vec::new();
+        for frame in spec {
+            let mut p = vec![0f32; n];
+            let mut left = 1.0;
+            for &(c, q) in *frame {
+                let i = if c == '_' {
+                    BLANK
+                } else {
+                    charset.index(c).unwrap()
+                };
+                p[i] += q;
+                left -= q;
+            }
+            for v in &mut p {
+                *v = (*v + left.max(1e-6) / n as f32).ln();
+            }
+            data.extend(p);
+        }
+        LogProbs::new(n, data).unwrap()
+    }
+
+    /// One sure frame per character, blanks between.
+    fn spelled(charset: &Charset, text: &str) -> LogProbs {
+        let mut spec: Vec<Vec<(char, f32)>> = Vec::new();
+        for c in text.chars() {
+            spec.push(vec![(c, 0.97)]);
+            spec.push(vec![('_', 0.97)]);
+        }
+        let refs: Vec<&[(char, f32)]> = spec.iter().map(Vec::as_slice).collect();
+        frames(charset, &refs)
+    }
+
+    fn decoder<'a>(
+        pack: Option<&'a LanguagePack>,
+        groups: &'a Groups,
+        charset: &'a Charset,
+    ) -> Decoder<'a> {
+        Decoder {
+            pack,
+            groups,
+            charset,
+            params: DecodeParams::default(),
+        }
+    }
+
+    #[test]
+    fn the_lexicon_settles_an_ambiguous_letter() {
+        let charset = charset();
+        let groups = Groups::new(&charset);
+        let pack = pack(&[("world", 300), ("would", 250)]);
+        // "w?rld" where the model slightly prefers "c" to "o".
+        let lp = frames(
+            &charset,
+            &[
+                &[('w', 0.9)],
+                &[('c', 0.5), ('o', 0.4)],
+                &[('r', 0.9)],
+                &[('l', 0.9)],
+                &[('d', 0.9)],
+            ],
+        );
+        assert_eq!(greedy(&lp, &charset), "wcrld");
+        let found = decoder(Some(&pack), &groups, &charset).decode(&lp, 3, None);
+        assert_eq!(found[0].text, "world");
+        assert!(found[0].in_lexicon);
+        let free = decoder(None, &groups, &charset).decode(&lp, 3, None);
+        assert_eq!(free[0].text, "wcrld");
+    }
+
+    #[test]
+    fn new_words_lines_case_and_accents() {
+        let charset = charset();
+        let groups = Groups::new(&charset);
+        let pack = pack(&[("see", 300), ("you", 200), ("café", 500), ("Paris", 400)]);
+        let d = decoder(Some(&pack), &groups, &charset);
+        // A name the lexicon lacks comes through as written.
+        let name = d.decode(&spelled(&charset, "Zorvik"), 3, None);
+        assert_eq!(name[0].text, "Zorvik");
+        assert!(!name[0].in_lexicon);
+        // Two words, the gap found at the space class.
+        let line = d.decode(&spelled(&charset, "see you"), 3, None);
+        assert_eq!(line[0].text, "see you");
+        assert!(line[0].in_lexicon);
+        // Written case is kept; the lexicon restores accents and its case.
+        assert_eq!(d.decode(&spelled(&charset, "See"), 1, None)[0].text, "See");
+        assert_eq!(
+            d.decode(&spelled(&charset, "cafe"), 1, None)[0].text,
+            "café"
+        );
+        assert_eq!(
+            d.decode(&spelled(&charset, "paris"), 1, None)[0].text,
+            "Paris"
+        );
+        // Punctuation after a word stays, at a small cost.
+        assert_eq!(
+            d.decode(&spelled(&charset, "you."), 1, None)[0].text,
+            "you."
+        );
+        // At most k candidates, even from a frame that is all but blank.
+        assert!(
+            d.decode(&frames(&charset, &[&[('_', 0.99)]]), 2, None)
+                .len()
+                <= 2
+        );
+    }
+
+    #[test]
+    fn the_case_of_a_first_letter_is_read_over_its_frames() {
+        let charset = charset();
+        let groups = Groups::new(&charset);
+        let pack = pack(&[("so", 300)]);
+        // "S" wins the first frame narrowly, "s" holds the next two.
+        let lp = frames(
+            &charset,
+            &[
+                &[('S', 0.5), ('s', 0.45)],
+                &[('s', 0.5), ('_', 0.45)],
+                &[('s', 0.4), ('_', 0.55)],
+                &[('o', 0.95)],
+            ],
+        );
+        assert_eq!(greedy(&lp, &charset), "Sso");
+        let found = decoder(Some(&pack), &groups, &charset).decode(&lp, 1, None);
+        assert_eq!(found[0].text, "so");
+    }
 
     #[test]
     fn splits_tokens() {
