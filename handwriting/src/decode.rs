@@ -19,7 +19,9 @@
 //! **out-of-vocabulary** word, which costs `oov_penalty` once and
 //! `oov_char_penalty` per letter, so that names and new words can still be
 //! written. Punctuation before a word and after a complete lexicon word is
-//! allowed at `punct_penalty` each. The space class ends a word: a lexicon
+//! allowed at `punct_penalty` each; a word that starts with a digit is a
+//! **number** (digits and the punctuation of dates, times and phone
+//! numbers) at `number_penalty`. The space class ends a word: a lexicon
 //! word is then scored by the pack's word model (`ln(λ·P(w | previous) +
 //! (1 − λ)·P(w))`, the engine's n-gram score) times `lm_weight`. The path
 //! through words is a function of the labels, so merging prefixes with
@@ -40,6 +42,11 @@ use std::collections::HashMap;
 use nib_engine::pack::{LanguagePack, LexiconNode, WordId, WordRef};
 use nib_engine::{TypedCase, apply_case, fold};
 
+/// Apostrophes of every flavour (folded away from lexicon keys).
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}' | '\u{02BC}' | '\u{2018}')
+}
+
 use crate::charset::{BLANK, Charset};
 use crate::model::LogProbs;
 
@@ -57,6 +64,9 @@ pub struct DecodeParams {
     pub oov_char_penalty: f32,
     /// Cost of each punctuation mark before or after a word.
     pub punct_penalty: f32,
+    /// Cost of a number (digits with the punctuation of dates, times,
+    /// phone numbers: "4/10/94", "456-7890"), which no lexicon holds.
+    pub number_penalty: f32,
     /// Labels whose log-probability at a frame is this far below the
     /// frame's best are not tried there.
     pub prune: f32,
@@ -64,14 +74,20 @@ pub struct DecodeParams {
     pub pair_weight: f32,
 }
 
+/// The defaults were chosen on every fifth sample of the UNIPEN validation
+/// writers (`nib eval-handwriting --subset tune`, see ARCHITECTURE.md): a
+/// grid over `lm_weight` {0.3, 0.4, 0.5, 0.6, 0.8} × `oov_penalty` {4, 6, 8,
+/// 12, 16, 20} × `oov_char_penalty` {0.5, 1, 1.5, 2}, then the beam {12, 24,
+/// 48}, `punct_penalty` {2, 4} and `number_penalty` {1, 3, 6}.
 impl Default for DecodeParams {
     fn default() -> Self {
         Self {
             beam: 24,
             lm_weight: 0.5,
-            oov_penalty: 8.0,
-            oov_char_penalty: 0.5,
+            oov_penalty: 6.0,
+            oov_char_penalty: 1.5,
             punct_penalty: 2.0,
+            number_penalty: 1.0,
             prune: 10.0,
             pair_weight: 0.6,
         }
@@ -112,8 +128,10 @@ pub fn greedy(log_probs: &LogProbs, charset: &Charset) -> String {
 /// What a group of classes does to a word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    /// Letters and digits: walk the lexicon.
+    /// Letters: walk the lexicon.
     Letter,
+    /// Digits: start or continue a number, or walk the lexicon.
+    Digit,
     /// Folds to nothing (apostrophes): part of the word, not of its key.
     Silent,
     /// Punctuation around words.
@@ -150,6 +168,8 @@ impl Groups {
                 let key = fold(c.encode_utf8(&mut buffer));
                 let kind = if key.is_empty() {
                     Kind::Silent
+                } else if key.chars().all(|c| c.is_ascii_digit()) {
+                    Kind::Digit
                 } else if key.chars().all(char::is_alphanumeric) {
                     Kind::Letter
                 } else {
@@ -305,6 +325,8 @@ enum Word {
     Lex(LexiconNode),
     /// A complete lexicon key followed by punctuation.
     Trail(LexiconNode),
+    /// A number.
+    Number,
     /// Out of vocabulary.
     Oov,
 }
@@ -367,6 +389,14 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    fn number_cost(&self) -> f32 {
+        if self.pack.is_some() {
+            self.params.number_penalty
+        } else {
+            0.0
+        }
+    }
+
     fn punct_cost(&self) -> f32 {
         if self.pack.is_some() {
             self.params.punct_penalty
@@ -423,7 +453,11 @@ impl<'a> Decoder<'a> {
             }
             (Word::Lex(node), Some(pack)) => match kind {
                 Kind::Silent => {}
-                Kind::Letter => match pack.lexicon_next(node, key) {
+                Kind::Digit if node == pack.lexicon_root() => {
+                    next.word = Word::Number;
+                    next.extra -= self.number_cost();
+                }
+                Kind::Letter | Kind::Digit => match pack.lexicon_next(node, key) {
                     Some(n) => next.word = Word::Lex(n),
                     None => to_oov(&mut next, chars),
                 },
@@ -440,6 +474,10 @@ impl<'a> Decoder<'a> {
                     }
                 }
                 Kind::Space => {}
+            },
+            (Word::Number, Some(_)) => match kind {
+                Kind::Letter => to_oov(&mut next, chars),
+                _ => {}
             },
             (Word::Trail(_), Some(_)) => match kind {
                 Kind::Punct => next.extra -= self.punct_cost(),
@@ -491,6 +529,11 @@ impl<'a> Decoder<'a> {
                 next.extra += self.params.lm_weight * log_p;
                 next.previous = Some(id);
             }
+            None if h.word == Word::Number => {
+                // Numbers keep `in_lexicon`: they are not new words.
+                next.text.push_str(&h.raw);
+                next.previous = None;
+            }
             None => {
                 if let Word::Lex(_) = h.word
                     && self.pack.is_some()
@@ -518,26 +561,35 @@ impl<'a> Decoder<'a> {
         previous: Option<WordId>,
     ) -> Option<(String, WordId, f32)> {
         let (lead, core, trail) = split_token(raw);
-        let lower = core.to_lowercase();
-        let mut chosen: Option<(u8, WordRef<'_>)> = None;
+        let plain = |s: &str| -> String { s.chars().filter(|&c| !is_apostrophe(c)).collect() };
+        let core_plain = plain(core);
+        let core_lower = core_plain.to_lowercase();
+        let core_capital = core.chars().next().is_some_and(char::is_uppercase);
+        // The surface closest to what was written, frequency breaking ties:
+        // written exactly; the same but for apostrophes, if 100 cB more
+        // frequent ("weve" → "we've", but "its" stays); the same letters in
+        // another case; the first letter's case agreeing; anything.
+        let mut chosen: Option<(u32, bool, WordRef<'_>)> = None;
         for w in pack.lexicon_words(node) {
-            let rank = if w.surface == core {
+            let surface_plain = plain(w.surface);
+            let penalty = if w.surface == core {
                 0
-            } else if w.surface.to_lowercase() == lower {
-                1
+            } else if surface_plain == core_plain {
+                100
+            } else if surface_plain.to_lowercase() == core_lower {
+                1_000
+            } else if w.surface.chars().next().is_some_and(char::is_uppercase) == core_capital {
+                2_000
             } else {
-                2
+                3_000
             };
-            let better = match &chosen {
-                None => true,
-                Some((r, c)) => rank < *r || (rank == *r && w.cost < c.cost),
-            };
-            if better {
-                chosen = Some((rank, w));
+            let rank = penalty + u32::from(w.cost);
+            if chosen.as_ref().is_none_or(|(r, _, _)| rank < *r) {
+                chosen = Some((rank, penalty == 0, w));
             }
         }
-        let (rank, word) = chosen?;
-        let text = if rank == 0 {
+        let (_, exact, word) = chosen?;
+        let text = if exact {
             word.surface.to_owned()
         } else {
             apply_case(word.surface, TypedCase::of(core), false)
@@ -812,12 +864,29 @@ mod tests {
             d.decode(&spelled(&charset, "you."), 1, None)[0].text,
             "you."
         );
+        // Numbers are neither lexicon words nor new words.
+        let number = d.decode(&spelled(&charset, "4/10/94"), 1, None);
+        assert_eq!(number[0].text, "4/10/94");
+        assert!(number[0].in_lexicon);
         // At most k candidates, even from a frame that is all but blank.
         assert!(
             d.decode(&frames(&charset, &[&[('_', 0.99)]]), 2, None)
                 .len()
                 <= 2
         );
+    }
+
+    #[test]
+    fn apostrophes_come_back_when_the_lexicon_is_sure() {
+        let charset = charset();
+        let groups = Groups::new(&charset);
+        let pack = pack(&[("we've", 300), ("weve", 700), ("its", 300), ("it's", 250)]);
+        let d = decoder(Some(&pack), &groups, &charset);
+        assert_eq!(d.decode(&spelled(&charset, "weve"), 1, None)[0].text, "we've");
+        assert_eq!(d.decode(&spelled(&charset, "Weve"), 1, None)[0].text, "We've");
+        // Not 100 cB more frequent: what was written stands.
+        assert_eq!(d.decode(&spelled(&charset, "its"), 1, None)[0].text, "its");
+        assert_eq!(d.decode(&spelled(&charset, "it's"), 1, None)[0].text, "it's");
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub struct HwArgs {
     /// Cost (nats) of a punctuation mark around a word.
     #[arg(long)]
     punct_penalty: Option<f32>,
+    /// Cost (nats) of a number.
+    #[arg(long)]
+    number_penalty: Option<f32>,
 }
 
 impl HwArgs {
@@ -60,6 +63,7 @@ impl HwArgs {
                 oov_penalty: self.oov_penalty.unwrap_or(d.oov_penalty),
                 oov_char_penalty: self.oov_char_penalty.unwrap_or(d.oov_char_penalty),
                 punct_penalty: self.punct_penalty.unwrap_or(d.punct_penalty),
+                number_penalty: self.number_penalty.unwrap_or(d.number_penalty),
                 ..d
             },
             ..RecognizerConfig::default()
