@@ -78,7 +78,7 @@ pub struct DecodeParams {
 /// writers (`nib eval-handwriting --subset tune`, see ARCHITECTURE.md): a
 /// grid over `lm_weight` {0.3, 0.4, 0.5, 0.6, 0.8} × `oov_penalty` {4, 6, 8,
 /// 12, 16, 20} × `oov_char_penalty` {0.5, 1, 1.5, 2}, then the beam {12, 24,
-/// 48}, `punct_penalty` {2, 4} and `number_penalty` {1, 3, 6}.
+/// 48}, `punct_penalty` {0.5, 1, 2, 4} and `number_penalty` {1, 3, 6}.
 impl Default for DecodeParams {
     fn default() -> Self {
         Self {
@@ -86,7 +86,7 @@ impl Default for DecodeParams {
             lm_weight: 0.5,
             oov_penalty: 6.0,
             oov_char_penalty: 1.5,
-            punct_penalty: 2.0,
+            punct_penalty: 1.0,
             number_penalty: 1.0,
             prune: 10.0,
             pair_weight: 0.6,
@@ -294,27 +294,26 @@ impl<'l> Frames<'l> {
     /// probability than those that are not, over frames `from..to`:
     /// `None` if the group has no case.
     fn capital(&self, charset: &Charset, members: &[u16], from: usize, to: usize) -> Option<bool> {
-        let (mut upper, mut lower, mut cased) = (0f32, 0f32, false);
-        for &c in members {
-            let Some(ch) = charset.char(usize::from(c)) else {
-                continue;
-            };
-            let is_upper = ch.is_uppercase();
-            cased |= is_upper;
-            for t in from..to.min(self.log_probs.frames()) {
-                let p = self
-                    .log_probs
-                    .frame(t)
-                    .get(usize::from(c))
-                    .map_or(0.0, |v| v.exp());
-                if is_upper {
-                    upper += p;
+        let (mut upper, mut lower) = (0f32, 0f32);
+        let capitals: Vec<bool> = members
+            .iter()
+            .map(|&c| charset.char(usize::from(c)).is_some_and(char::is_uppercase))
+            .collect();
+        if !capitals.contains(&true) {
+            return None;
+        }
+        for t in from..to.min(self.log_probs.frames()) {
+            let frame = self.log_probs.frame(t);
+            let p = |c: u16| frame.get(usize::from(c)).map_or(0.0, |v| v.exp());
+            for (&c, &capital) in members.iter().zip(&capitals) {
+                if capital {
+                    upper += p(c);
                 } else {
-                    lower += p;
+                    lower += p(c);
                 }
             }
         }
-        cased.then_some(upper > lower)
+        Some(upper > lower)
     }
 }
 
@@ -475,10 +474,13 @@ impl<'a> Decoder<'a> {
                 }
                 Kind::Space => {}
             },
-            (Word::Number, Some(_)) => match kind {
-                Kind::Letter => to_oov(&mut next, chars),
-                _ => {}
-            },
+            (Word::Number, Some(_)) => {
+                // Digits, marks and punctuation continue a number; a letter
+                // makes it a new word ("4pm").
+                if kind == Kind::Letter {
+                    to_oov(&mut next, chars);
+                }
+            }
             (Word::Trail(_), Some(_)) => match kind {
                 Kind::Punct => next.extra -= self.punct_cost(),
                 _ => to_oov(&mut next, chars),
@@ -528,6 +530,15 @@ impl<'a> Decoder<'a> {
                 next.text.push_str(&text);
                 next.extra += self.params.lm_weight * log_p;
                 next.previous = Some(id);
+            }
+            None if self
+                .pack
+                .is_some_and(|p| h.word == Word::Lex(p.lexicon_root())) =>
+            {
+                // Punctuation standing alone ("-", "&"): its marks have paid
+                // their cost; it is no new word.
+                next.text.push_str(&h.raw);
+                next.previous = None;
             }
             None if h.word == Word::Number => {
                 // Numbers keep `in_lexicon`: they are not new words.
@@ -882,11 +893,20 @@ mod tests {
         let groups = Groups::new(&charset);
         let pack = pack(&[("we've", 300), ("weve", 700), ("its", 300), ("it's", 250)]);
         let d = decoder(Some(&pack), &groups, &charset);
-        assert_eq!(d.decode(&spelled(&charset, "weve"), 1, None)[0].text, "we've");
-        assert_eq!(d.decode(&spelled(&charset, "Weve"), 1, None)[0].text, "We've");
+        assert_eq!(
+            d.decode(&spelled(&charset, "weve"), 1, None)[0].text,
+            "we've"
+        );
+        assert_eq!(
+            d.decode(&spelled(&charset, "Weve"), 1, None)[0].text,
+            "We've"
+        );
         // Not 100 cB more frequent: what was written stands.
         assert_eq!(d.decode(&spelled(&charset, "its"), 1, None)[0].text, "its");
-        assert_eq!(d.decode(&spelled(&charset, "it's"), 1, None)[0].text, "it's");
+        assert_eq!(
+            d.decode(&spelled(&charset, "it's"), 1, None)[0].text,
+            "it's"
+        );
     }
 
     #[test]
