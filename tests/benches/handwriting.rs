@@ -16,6 +16,26 @@ fn handwriting(c: &mut Criterion) {
     c.bench_function("handwriting/features_word", |b| {
         b.iter(|| features(std::hint::black_box(&word)))
     });
+    let word_features = recognizer.features(&word).unwrap();
+    c.bench_function("handwriting/model_word", |b| {
+        b.iter(|| {
+            recognizer
+                .model()
+                .run(std::hint::black_box(&word_features))
+                .unwrap()
+        })
+    });
+    let log_probs = recognizer.model().run(&word_features).unwrap();
+    c.bench_function("handwriting/search_word", |b| {
+        b.iter(|| {
+            recognizer.decode(
+                std::hint::black_box(&log_probs),
+                word_features.rows(),
+                3,
+                "",
+            )
+        })
+    });
     c.bench_function("handwriting/word_end_to_end", |b| {
         b.iter(|| {
             recognizer
