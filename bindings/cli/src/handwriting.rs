@@ -200,7 +200,8 @@ pub struct EvalArgs {
     /// At most this many samples (0: all).
     #[arg(long, default_value_t = 0)]
     limit: usize,
-    /// Skip the lexicon-free beam search (faster).
+    /// Skip the lexicon-free beam search and the lexicon search without
+    /// the word model (faster).
     #[arg(long)]
     no_free_beam: bool,
     /// Per-contributor table too.
@@ -425,10 +426,11 @@ fn groups_of(s: &Sample) -> Vec<String> {
     }
 }
 
-const MODES: [&str; 3] = [
+const MODES: [&str; 4] = [
     "model alone (greedy)",
     "no lexicon (beam)",
     "lexicon + word model",
+    "lexicon, no word model",
 ];
 
 pub fn eval(setup: &Setup, args: EvalArgs) -> Result {
@@ -462,6 +464,9 @@ pub fn eval(setup: &Setup, args: EvalArgs) -> Result {
     );
     let lexical = args.hw.recognizer(setup, true)?;
     let free = lexical.with_pack(None);
+    let mut flat = *lexical.config();
+    flat.decode.lm_weight = 0.0;
+    let lexicon_only = lexical.with_config(flat);
     let mut tally: BTreeMap<(String, usize), ErrorCounts> = BTreeMap::new();
     let mut by_contributor: BTreeMap<(String, usize), ErrorCounts> = BTreeMap::new();
     let mut sample_log = match &args.samples {
@@ -483,10 +488,13 @@ pub fn eval(setup: &Setup, args: EvalArgs) -> Result {
                 .map(|c| c.text.clone())
                 .collect::<Vec<_>>()
         };
-        let results: [Option<Vec<String>>; 3] = [
+        let only: Option<Recognition> =
+            (!args.no_free_beam).then(|| lexicon_only.decode(&log_probs, f.rows(), 3, ""));
+        let results: [Option<Vec<String>>; 4] = [
             Some(vec![with.raw.clone()]),
             without.as_ref().map(texts),
             Some(texts(&with)),
+            only.as_ref().map(texts),
         ];
         for (mode, result) in results.iter().enumerate() {
             let Some(list) = result else { continue };
