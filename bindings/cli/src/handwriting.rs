@@ -636,8 +636,9 @@ pub fn ink_svg(setup: &Setup, args: InkSvgArgs) -> Result {
 pub fn render_svg(ink: &Ink, lines: &[String]) -> Result<String> {
     let (x0, y0, x1, y1) = ink.bounds().ok_or("the ink has no finite point")?;
     let (w, h) = ((x1 - x0).max(1e-9), (y1 - y0).max(1e-9));
-    let (width, ink_height) = (800u32, 300u32);
-    let scale = ((width - 40) as f64 / w).min((ink_height - 40) as f64 / h);
+    let width = 800u32;
+    let scale = ((width - 40) as f64 / w).min(360.0 / h);
+    let ink_height = (h * scale) as u32 + 40;
     let text_height = 24 * lines.len() as u32 + 10;
     let mut svg = String::new();
     {
@@ -656,7 +657,15 @@ pub fn render_svg(ink: &Ink, lines: &[String]) -> Result<String> {
                 .filter(|p| p.x.is_finite() && p.y.is_finite())
                 .map(|p| at(p.x, p.y))
                 .collect();
-            let colour = Palette99::pick(i).to_rgba();
+            // Dark colours in turn, so that neighbouring strokes differ.
+            const COLOURS: [RGBColor; 5] = [
+                RGBColor(31, 119, 180),
+                RGBColor(214, 39, 40),
+                RGBColor(44, 160, 44),
+                RGBColor(148, 103, 189),
+                RGBColor(140, 86, 75),
+            ];
+            let colour = COLOURS[i % COLOURS.len()];
             if let Some(&first) = points.first() {
                 root.draw(&Circle::new(first, 3, colour.filled()))?;
             }
