@@ -84,6 +84,18 @@ impl UnipenDoc {
         Ok(doc)
     }
 
+    /// Parses a label file held in memory; `path` names it in errors and
+    /// includes are looked for under `root`.
+    pub fn from_bytes(bytes: &[u8], path: &Path, root: &Path) -> Result<Self> {
+        let mut doc = UnipenDoc::default();
+        let mut state = State {
+            coord: vec!["X".into(), "Y".into()],
+            ..State::default()
+        };
+        parse_bytes(bytes, path, root, &mut doc, &mut state, 0)?;
+        Ok(doc)
+    }
+
     /// Reads a label file, taking as root the nearest ancestor directory
     /// that holds an `include` directory (else the file's own directory).
     pub fn read_file(path: &Path) -> Result<Self> {
@@ -224,6 +236,18 @@ fn parse(
         return Err(fail(0, format!("{len} bytes, more than {MAX_FILE_BYTES}")));
     }
     let bytes = std::fs::read(path).map_err(io)?;
+    parse_bytes(&bytes, path, root, doc, state, depth)
+}
+
+/// Parses the bytes of `path` (includes are resolved from `root`).
+fn parse_bytes(
+    bytes: &[u8],
+    path: &Path,
+    root: &Path,
+    doc: &mut UnipenDoc,
+    state: &mut State,
+    depth: usize,
+) -> Result<()> {
     // UNIPEN predates UTF-8: read bytes as Latin-1, as the Python reader does.
     let text: String = bytes.iter().map(|&b| char::from(b)).collect();
     let mut block: Option<(bool, Vec<Point>)> = None;
