@@ -70,6 +70,8 @@ pub struct DecodeParams {
     /// Labels whose log-probability at a frame is this far below the
     /// frame's best are not tried there.
     pub prune: f32,
+    /// Labels tried per frame at most.
+    pub labels_per_frame: usize,
     /// Weight λ of the word-pair model against word frequency.
     pub pair_weight: f32,
 }
@@ -89,6 +91,7 @@ impl Default for DecodeParams {
             punct_penalty: 1.0,
             number_penalty: 1.0,
             prune: 10.0,
+            labels_per_frame: 12,
             pair_weight: 0.6,
         }
     }
@@ -242,7 +245,7 @@ fn lse(a: f32, b: f32) -> f32 {
 }
 
 impl<'l> Frames<'l> {
-    fn new(log_probs: &'l LogProbs, groups: &Groups, prune: f32) -> Self {
+    fn new(log_probs: &'l LogProbs, groups: &Groups, prune: f32, per_frame: usize) -> Self {
         let g = groups.len();
         let frames = log_probs.frames();
         let mut out = Self {
@@ -276,7 +279,7 @@ impl<'l> Frames<'l> {
                 .filter(|&gi| row[usize::from(gi)] >= top - prune)
                 .collect();
             tried.sort_by(|a, b| row[usize::from(*b)].total_cmp(&row[usize::from(*a)]));
-            tried.truncate(12);
+            tried.truncate(per_frame);
             out.tried.push(tried);
         }
         out
@@ -612,7 +615,12 @@ impl<'a> Decoder<'a> {
     /// The `k` best readings of `log_probs`, best first. `previous` is the
     /// word before the ink (for the pair model), if any.
     pub fn decode(&self, log_probs: &LogProbs, k: usize, previous: Option<&str>) -> Vec<Candidate> {
-        let frames = Frames::new(log_probs, self.groups, self.params.prune);
+        let frames = Frames::new(
+            log_probs,
+            self.groups,
+            self.params.prune,
+            self.params.labels_per_frame,
+        );
         let previous = previous.and_then(|w| self.pack.and_then(|p| p.lookup(w)));
         let mut beam = vec![Hyp {
             labels: Vec::new(),

@@ -51,6 +51,12 @@ pub struct HwArgs {
     /// Cost (nats) of a number.
     #[arg(long)]
     number_penalty: Option<f32>,
+    /// Labels more than this many nats below a frame's best are not tried.
+    #[arg(long)]
+    prune: Option<f32>,
+    /// Labels tried per frame at most.
+    #[arg(long)]
+    labels_per_frame: Option<usize>,
 }
 
 impl HwArgs {
@@ -64,6 +70,8 @@ impl HwArgs {
                 oov_char_penalty: self.oov_char_penalty.unwrap_or(d.oov_char_penalty),
                 punct_penalty: self.punct_penalty.unwrap_or(d.punct_penalty),
                 number_penalty: self.number_penalty.unwrap_or(d.number_penalty),
+                prune: self.prune.unwrap_or(d.prune),
+                labels_per_frame: self.labels_per_frame.unwrap_or(d.labels_per_frame),
                 ..d
             },
             ..RecognizerConfig::default()
