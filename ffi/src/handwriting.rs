@@ -131,8 +131,9 @@ impl InkArea {
             .map_err(|e| NibError::from(nib_handwriting::Error::from(e)))
     }
 
-    /// The `k` best readings of the ink so far, best first. Fails with
-    /// `InvalidInput` while the area is empty.
+    /// The `k` best readings of the ink so far, best first, with
+    /// completions of a last word that may still be being written (marked
+    /// `completion`). Fails with `InvalidInput` while the area is empty.
     pub fn candidates(&self, k: u32) -> Result<Vec<InkCandidate>> {
         let result = self.with(|a| a.candidates(k as usize))??;
         Ok(result.candidates.into_iter().map(Into::into).collect())

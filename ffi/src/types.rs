@@ -367,9 +367,12 @@ pub struct InkCandidate {
     pub text: String,
     /// Score in the log domain; higher is better.
     pub score: f32,
-    /// Whether every word is in the language's lexicon (false: a name or a
-    /// new word, spelled as written).
+    /// Whether every word is in the language's lexicon or a number (false:
+    /// a name or a new word, spelled as written).
     pub in_lexicon: bool,
+    /// Whether the last word completes one still being written (only from
+    /// `InkArea.candidates`).
+    pub completion: bool,
 }
 
 impl From<nib_handwriting::Candidate> for InkCandidate {
@@ -378,6 +381,7 @@ impl From<nib_handwriting::Candidate> for InkCandidate {
             text: c.text,
             score: c.score,
             in_lexicon: c.in_lexicon,
+            completion: c.completion,
         }
     }
 }

@@ -72,6 +72,12 @@ pub struct DecodeParams {
     pub prune: f32,
     /// Labels tried per frame at most.
     pub labels_per_frame: usize,
+    /// Offer completions of a last word that is a lexicon prefix but not
+    /// yet a word ("hel" → "hello"), at this cost plus `completion_char_penalty`
+    /// per missing letter; `None`: no completions (whole-ink recognition).
+    pub completion_penalty: Option<f32>,
+    /// Cost of each letter a completion adds.
+    pub completion_char_penalty: f32,
     /// Weight λ of the word-pair model against word frequency.
     pub pair_weight: f32,
 }
@@ -92,6 +98,8 @@ impl Default for DecodeParams {
             number_penalty: 1.0,
             prune: 10.0,
             labels_per_frame: 12,
+            completion_penalty: None,
+            completion_char_penalty: 0.5,
             pair_weight: 0.6,
         }
     }
@@ -104,8 +112,10 @@ pub struct Candidate {
     pub text: String,
     /// Total score (log domain; higher is better).
     pub score: f32,
-    /// Whether every word of it is a lexicon word.
+    /// Whether every word of it is a lexicon word (or a number).
     pub in_lexicon: bool,
+    /// Whether its last word is a completion of a word still being written.
+    pub completion: bool,
 }
 
 /// Greedy CTC decoding: the best class of each frame, repeats merged,
@@ -691,7 +701,18 @@ impl<'a> Decoder<'a> {
                     text: end.text,
                     score,
                     in_lexicon: end.in_lexicon,
+                    completion: false,
                 }),
+            }
+            if let (Some(penalty), Some(pack), Word::Lex(node)) =
+                (self.params.completion_penalty, self.pack, h.word)
+                && node != pack.lexicon_root()
+            {
+                for c in self.completions(pack, h, penalty) {
+                    if !done.iter().any(|d| d.text == c.text) {
+                        done.push(c);
+                    }
+                }
             }
         }
         done.sort_by(|a, b| {
@@ -701,6 +722,56 @@ impl<'a> Decoder<'a> {
         });
         done.truncate(k);
         done
+    }
+}
+
+/// Completions offered per prefix.
+const COMPLETIONS: usize = 2;
+/// Words read under a light prefix to find its best completions.
+const COMPLETION_SCAN: usize = 160;
+
+impl Decoder<'_> {
+    /// The likeliest words that complete the lexicon prefix `h` is in,
+    /// scored as if written, less the completion costs.
+    fn completions<'p>(&self, pack: &'p LanguagePack, h: &Hyp, penalty: f32) -> Vec<Candidate> {
+        let (lead, core, _) = split_token(&h.raw);
+        let prefix = fold(core);
+        let mut best: Vec<WordRef<'p>> = Vec::new();
+        let mut offer = |w: WordRef<'p>| {
+            if w.offensive || fold(w.surface).len() <= prefix.len() {
+                return;
+            }
+            best.push(w);
+            best.sort_by_key(|w| w.cost);
+            best.truncate(COMPLETIONS);
+        };
+        match pack.top_words(&prefix) {
+            Some(top) => top.for_each(&mut offer),
+            None => {
+                pack.for_each_with_prefix(&prefix, COMPLETION_SCAN, &mut offer);
+            }
+        }
+        let written = prefix.chars().count();
+        best.into_iter()
+            .map(|w| {
+                let added = fold(w.surface).chars().count().saturating_sub(written);
+                let log_p = word_log_prob(pack, &w, h.previous, self.params.pair_weight);
+                let mut text = h.text.clone();
+                if !text.is_empty() {
+                    text.push(' ');
+                }
+                text.push_str(lead);
+                text.push_str(&apply_case(w.surface, TypedCase::of(core), false));
+                Candidate {
+                    text,
+                    score: h.total() + self.params.lm_weight * log_p
+                        - penalty
+                        - self.params.completion_char_penalty * added as f32,
+                    in_lexicon: h.in_lexicon,
+                    completion: true,
+                }
+            })
+            .collect()
     }
 }
 
@@ -893,6 +964,25 @@ mod tests {
                 .len()
                 <= 2
         );
+    }
+
+    #[test]
+    fn a_word_being_written_is_completed_when_asked() {
+        let charset = charset();
+        let groups = Groups::new(&charset);
+        let pack = pack(&[("hello", 300), ("help", 350), ("helmet", 600), ("he", 200)]);
+        let mut d = decoder(Some(&pack), &groups, &charset);
+        let hel = spelled(&charset, "Hel");
+        assert!(d.decode(&hel, 3, None).iter().all(|c| !c.completion));
+        d.params.completion_penalty = Some(1.0);
+        let found = d.decode(&hel, 3, None);
+        let texts: Vec<&str> = found.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(&texts[..2], ["Hello", "Help"], "{found:?}");
+        assert!(found[0].completion && found[0].in_lexicon);
+        // A finished word beats its own completions.
+        let he = d.decode(&spelled(&charset, "hello"), 1, None);
+        assert_eq!(he[0].text, "hello");
+        assert!(!he[0].completion);
     }
 
     #[test]

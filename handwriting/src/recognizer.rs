@@ -45,6 +45,11 @@ pub struct RecognizerConfig {
     pub limits: InkLimits,
     /// Most resampled points recognised at once (about 20 words of writing).
     pub max_feature_rows: usize,
+    /// In an [`InkSession`], where the pen may still be writing the last
+    /// word, completions of it are offered at this cost (see
+    /// [`DecodeParams::completion_penalty`]); `None` turns them off. Set
+    /// by hand, not tuned: UNIPEN has no half-written words.
+    pub session_completion_penalty: Option<f32>,
 }
 
 impl Default for RecognizerConfig {
@@ -53,6 +58,7 @@ impl Default for RecognizerConfig {
             decode: DecodeParams::default(),
             limits: InkLimits::default(),
             max_feature_rows: 6_000,
+            session_completion_penalty: Some(2.0),
         }
     }
 }
@@ -167,11 +173,30 @@ impl Recognizer {
         k: usize,
         context: &str,
     ) -> Result<Recognition> {
+        self.recognize_with(features, k, context, self.config.decode)
+    }
+
+    /// The search settings of an [`InkSession`]: the recognizer's, with
+    /// completions of the last word.
+    pub fn session_params(&self) -> DecodeParams {
+        DecodeParams {
+            completion_penalty: self.config.session_completion_penalty,
+            ..self.config.decode
+        }
+    }
+
+    fn recognize_with(
+        &self,
+        features: &Features,
+        k: usize,
+        context: &str,
+        params: DecodeParams,
+    ) -> Result<Recognition> {
         if features.is_empty() {
             return Err(InkError::Empty.into());
         }
         let log_probs = self.model.run(features)?;
-        Ok(self.decode(&log_probs, features.rows(), k, context))
+        Ok(self.decode_with(&log_probs, features.rows(), k, context, params))
     }
 
     /// Decodes the model's output.
@@ -182,11 +207,22 @@ impl Recognizer {
         k: usize,
         context: &str,
     ) -> Recognition {
+        self.decode_with(log_probs, feature_rows, k, context, self.config.decode)
+    }
+
+    fn decode_with(
+        &self,
+        log_probs: &LogProbs,
+        feature_rows: usize,
+        k: usize,
+        context: &str,
+        params: DecodeParams,
+    ) -> Recognition {
         let decoder = Decoder {
             pack: self.pack.as_deref(),
             groups: &self.groups,
             charset: self.model.charset(),
-            params: self.config.decode,
+            params,
         };
         Recognition {
             candidates: decoder.decode(log_probs, k, last_word(context)),
@@ -293,8 +329,10 @@ impl InkSession {
         self.strokes.len()
     }
 
-    /// The `k` best readings of the ink so far. Asking again without a new
-    /// stroke returns the kept answer.
+    /// The `k` best readings of the ink so far, with completions of a last
+    /// word that may still be being written
+    /// ([`RecognizerConfig::session_completion_penalty`]). Asking again
+    /// without a new stroke returns the kept answer.
     pub fn candidates(&mut self, k: usize) -> Result<Recognition> {
         if let Some((generation, kk, answer)) = &self.last
             && *generation == self.generation
@@ -307,9 +345,10 @@ impl InkSession {
         }
         let clean: Vec<CleanStroke> = self.clean.iter().flatten().cloned().collect();
         let features = features_bounded(&clean, self.recognizer.config.max_feature_rows)?;
+        let params = self.recognizer.session_params();
         let answer = self
             .recognizer
-            .recognize_features(&features, k, &self.context)?;
+            .recognize_with(&features, k, &self.context, params)?;
         self.last = Some((self.generation, k, answer.clone()));
         Ok(answer)
     }

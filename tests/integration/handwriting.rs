@@ -44,6 +44,12 @@ fn without_the_lexicon_every_word_is_new() {
 #[test]
 fn stroke_by_stroke_matches_recognition_from_scratch() {
     let recognizer = recognizer();
+    // From scratch with the settings a session uses (completions of the
+    // last word).
+    let scratch_recognizer = recognizer.with_config(RecognizerConfig {
+        decode: recognizer.session_params(),
+        ..*recognizer.config()
+    });
     let (ink, _) = ink_fixture("line");
     let mut area = recognizer.session();
     let mut so_far = Ink::default();
@@ -53,7 +59,7 @@ fn stroke_by_stroke_matches_recognition_from_scratch() {
         let incremental = area.candidates(3).unwrap();
         // Asking again without new ink gives the kept answer.
         assert_eq!(area.candidates(3).unwrap(), incremental);
-        let scratch = recognizer.recognize(&so_far, 3, "").unwrap();
+        let scratch = scratch_recognizer.recognize(&so_far, 3, "").unwrap();
         assert_eq!(incremental, scratch);
     }
     // Undo and redo of the last stroke come back to the same answer.
@@ -61,13 +67,38 @@ fn stroke_by_stroke_matches_recognition_from_scratch() {
     area.add_stroke(last).unwrap();
     assert_eq!(
         area.candidates(3).unwrap(),
-        recognizer.recognize(&ink, 3, "").unwrap()
+        scratch_recognizer.recognize(&ink, 3, "").unwrap()
     );
     area.clear();
     assert!(matches!(
         area.candidates(3),
         Err(Error::Ink(InkError::Empty))
     ));
+}
+
+#[test]
+fn a_half_written_word_is_completed_in_a_session() {
+    let recognizer = recognizer();
+    let (ink, _) = ink_fixture("hello");
+    let mut area = recognizer.session();
+    // The strokes of "hello" up to the first that ends right of the middle.
+    let (_, _, x_end, _) = ink.bounds().unwrap();
+    let (x0, ..) = ink.bounds().unwrap();
+    for stroke in &ink.strokes {
+        area.add_stroke(stroke.clone()).unwrap();
+        if stroke.iter().map(|p| p.x).fold(f64::MIN, f64::max) > x0 + 0.6 * (x_end - x0) {
+            break;
+        }
+    }
+    let partial = area.candidates(5).unwrap();
+    assert!(
+        partial.candidates.iter().any(|c| c.completion),
+        "{:?}",
+        partial.candidates
+    );
+    // Whole-ink recognition offers none.
+    let whole = recognizer.recognize(&area.ink(), 5, "").unwrap();
+    assert!(whole.candidates.iter().all(|c| !c.completion));
 }
 
 #[test]
