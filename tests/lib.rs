@@ -49,6 +49,53 @@ pub fn neural_lm() -> std::sync::Arc<nib_engine::lm::NeuralLm> {
     .clone()
 }
 
+/// The stroke model directory: `$NIB_HW_MODEL`, else the released model in
+/// `handwriting/models/nib-hw-1`.
+pub fn hw_model_dir() -> PathBuf {
+    std::env::var_os("NIB_HW_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../handwriting/models/nib-hw-1")
+        })
+}
+
+/// A synthetic ink fixture of `handwriting/testdata/ink/` (`hello`,
+/// `world`, `line`, `name`): the ink and its label.
+pub fn ink_fixture(name: &str) -> (nib_handwriting::Ink, String) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../handwriting/testdata/ink")
+        .join(format!("{name}.json"));
+    match nib_handwriting::read_ink(&path) {
+        Ok((ink, Some(label))) => (ink, label),
+        Ok((_, None)) => panic!("{}: no label", path.display()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The English handwriting recognizer (stroke model and the English pack),
+/// loaded once per test binary. Panics with instructions when the runtime
+/// has not been fetched.
+pub fn recognizer() -> std::sync::Arc<nib_handwriting::Recognizer> {
+    static RECOGNIZER: OnceLock<std::sync::Arc<nib_handwriting::Recognizer>> = OnceLock::new();
+    RECOGNIZER
+        .get_or_init(|| {
+            let pack = match engine().pack("en") {
+                Ok(pack) => pack.clone(),
+                Err(e) => panic!("{e}"),
+            };
+            match nib_handwriting::Recognizer::load(
+                &hw_model_dir(),
+                &runtime(),
+                Some(pack),
+                nib_handwriting::RecognizerConfig::default(),
+            ) {
+                Ok(r) => std::sync::Arc::new(r),
+                Err(e) => panic!("{e}\nfetch the runtime first: bash .ci/setup"),
+            }
+        })
+        .clone()
+}
+
 /// The languages nib ships.
 pub const LANGUAGES: [&str; 7] = ["en", "de", "fr", "es", "it", "pt", "ru"];
 

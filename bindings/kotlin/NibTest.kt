@@ -50,6 +50,24 @@ fun test(name: String, body: () -> Unit) {
 
 lateinit var packs: String
 
+/** The strokes and label of a JSON ink fixture (no JSON library on the
+ * classpath: the format is fixed, `"strokes":[[[x,y,t],...],...]`). */
+fun readInk(path: String): Pair<List<List<InkPoint>>, String> {
+    val text = File(path).readText()
+    val label = Regex("\"label\":\"([^\"]*)\"").find(text)!!.groupValues[1]
+    val number = "(-?[0-9.eE+-]+)"
+    // Split between strokes after the closing brackets, so every point keeps
+    // its opening one.
+    val point = Regex("\\[$number,$number,$number")
+    val strokes = text.substringAfter("\"strokes\":").split("]],[").map { stroke ->
+        point.findAll(stroke).map {
+            val (x, y, t) = it.destructured
+            InkPoint(x.toDouble(), y.toDouble(), t.toDouble())
+        }.toList()
+    }
+    return strokes to label
+}
+
 fun newEngine(vararg languages: String = arrayOf("en")) = Engine(packs, languages.toList(), EngineConfig())
 
 /** Key output -> centre, from the layout the engine exposes. */
@@ -245,6 +263,38 @@ fun main(args: Array<String>) {
         check("broken model reported", broken.lmError() != null && !broken.hasLanguageModel())
         raises<NibException.InvalidInput>("model without runtime") {
             Engine.withOptions(packs, listOf("en"), EngineConfig(), EngineOptions(languageModel = lm))
+        }
+    }
+
+    test("handwriting recognises a synthetic word") {
+        val ort = System.getenv("NIB_ORT")
+            ?: ".cache/sources/onnxruntime/onnxruntime/capi/libonnxruntime.so.1.31.1"
+        val model = "handwriting/models/nib-hw-1"
+        val (strokes, label) = readInk("handwriting/testdata/ink/hello.json")
+        newEngine().use { engine ->
+            HandwritingRecognizer(engine, "en", model, ort).use { recognizer ->
+                val whole = recognizer.recognize(strokes, 3u)
+                check("ink recognised whole", whole[0].text == label, whole)
+                recognizer.inkArea().use { area ->
+                    raises<NibException.InvalidInput>("empty area") { area.candidates(3u) }
+                    for (stroke in strokes) area.addStroke(stroke)
+                    val best = area.candidates(3u)
+                    check("ink recognised stroke by stroke", best[0].text == whole[0].text, best)
+                    check("whole-ink candidates are no completions", whole.none { it.completion }, whole)
+                    check("a lexicon word", best[0].inLexicon)
+                    raises<NibException.InvalidInput>("NaN point") {
+                        area.addStroke(listOf(InkPoint(Double.NaN, 0.0, 0.0)))
+                    }
+                    check("undo", area.undoStroke() && area.strokeCount() == (strokes.size - 1).toUInt())
+                    area.clearInk()
+                    check("clear", area.strokeCount() == 0u)
+                    area.closeArea()
+                    raises<NibException.Closed>("area after close") { area.candidates(1u) }
+                }
+                raises<NibException.ModelUnavailable>("missing model") {
+                    HandwritingRecognizer(engine, "en", "/nonexistent", ort)
+                }
+            }
         }
     }
 

@@ -10,6 +10,7 @@ closing, threads, hostile strings. What the engine suggests is the engine's
 tests' business. Ends with "N passed, M failed"; exits 1 on a failure.
 """
 
+import json
 import os
 import sys
 import tempfile
@@ -20,9 +21,10 @@ import traceback
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BINDINGS = os.environ.get("NIB_BINDINGS", os.path.join(ROOT, ".cache", "bindings"))
 PACKS = os.environ.get("NIB_PACKS", os.path.join(ROOT, ".cache", "packs"))
-LM = os.path.join(ROOT, "languages", "models", "nib-lm-1")
 ORT = os.environ.get("NIB_ORT", os.path.join(
     ROOT, ".cache", "sources", "onnxruntime", "onnxruntime", "capi", "libonnxruntime.so.1.31.1"))
+HW_MODEL = os.path.join(ROOT, "handwriting", "models", "nib-hw-1")
+LM = os.path.join(ROOT, "languages", "models", "nib-lm-1")
 sys.path.insert(0, os.path.join(BINDINGS, "python"))
 
 import nib  # noqa: E402  (the generated module)
@@ -304,6 +306,34 @@ def hostile_strings_and_threads():
         t.join()
     check("two threads: only Busy", not errors, errors[:3])
     print(f"  threads: {busy[0]} Busy answers out of 12000 calls")
+
+
+@test
+def handwriting_recognises_a_synthetic_word():
+    with open(os.path.join(ROOT, "handwriting", "testdata", "ink", "hello.json")) as f:
+        doc = json.load(f)
+    strokes = [[nib.InkPoint(x=p[0], y=p[1], t=p[2]) for p in s] for s in doc["strokes"]]
+    engine = new_engine()
+    recognizer = nib.HandwritingRecognizer(engine, "en", HW_MODEL, ORT)
+    whole = recognizer.recognize(strokes, 3)
+    check("ink recognised whole", whole[0].text == doc["label"], whole)
+    area = recognizer.ink_area()
+    raises("empty area", nib.NibError.InvalidInput, lambda: area.candidates(3))
+    for stroke in strokes:
+        area.add_stroke(stroke)
+    best = area.candidates(3)
+    check("ink recognised stroke by stroke", best[0].text == whole[0].text, best)
+    check("a lexicon word, best first", best[0].in_lexicon and best[0].score >= best[-1].score)
+    check("whole-ink candidates are no completions", not any(c.completion for c in whole), whole)
+    raises("NaN point", nib.NibError.InvalidInput,
+           lambda: area.add_stroke([nib.InkPoint(x=float("nan"), y=0.0, t=0.0)]))
+    check("undo", area.undo_stroke() is True and area.stroke_count() == len(strokes) - 1)
+    area.clear_ink()
+    check("clear", area.stroke_count() == 0)
+    raises("missing model", nib.NibError.ModelUnavailable,
+           lambda: nib.HandwritingRecognizer(engine, "en", "/nonexistent", ORT))
+    area.close()
+    raises("area after close", nib.NibError.Closed, lambda: area.candidates(1))
 
 
 def time_per_call(n, call):

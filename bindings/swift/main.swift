@@ -5,7 +5,7 @@
 // suggests is the engine's tests' business. Ends with "N passed, M
 // failed"; exits 1 on a failure.
 //
-// Arguments: the pack directory.
+// Arguments: the pack directory, the ONNX Runtime library, the repository.
 
 import Foundation
 
@@ -40,12 +40,13 @@ func isUnknownLanguage(_ e: Error) -> Bool { if case NibError.UnknownLanguage = 
 func isInvalidInput(_ e: Error) -> Bool { if case NibError.InvalidInput = e { return true }; return false }
 func isClosed(_ e: Error) -> Bool { if case NibError.Closed = e { return true }; return false }
 func isBusy(_ e: Error) -> Bool { if case NibError.Busy = e { return true }; return false }
+func isModelUnavailable(_ e: Error) -> Bool { if case NibError.ModelUnavailable = e { return true }; return false }
 
 func message(_ e: Error?) -> String {
     guard let e = e as? NibError else { return String(describing: e) }
     switch e {
     case .PackNotFound(let m), .PackCorrupt(let m), .UnknownLanguage(let m), .InvalidInput(let m),
-        .Closed(let m), .Busy(let m), .PersonalStore(let m), .Internal(let m):
+        .Closed(let m), .Busy(let m), .PersonalStore(let m), .ModelUnavailable(let m), .Internal(let m):
         return m
     }
 }
@@ -61,6 +62,9 @@ func test(_ name: String, _ body: () throws -> Void) {
 }
 
 let packs = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : ".cache/packs"
+let runtime = CommandLine.arguments.count > 2
+    ? CommandLine.arguments[2] : ".cache/sources/onnxruntime/onnxruntime/capi/libonnxruntime.so.1.31.1"
+let repository = CommandLine.arguments.count > 3 ? CommandLine.arguments[3] : "."
 
 func newEngine(_ languages: [String] = ["en"]) throws -> Engine {
     try Engine(packDir: packs, languages: languages, config: EngineConfig())
@@ -243,9 +247,8 @@ test("personal dictionary, encrypted on disk") {
 }
 
 test("neural language model") {
-    let args = CommandLine.arguments
-    let lm = args.count > 2 ? args[2] : "languages/models/nib-lm-1"
-    let ort = args.count > 3 ? args[3] : ".cache/sources/onnxruntime/onnxruntime/capi/libonnxruntime.so.1.31.1"
+    let lm = repository + "/languages/models/nib-lm-1"
+    let ort = runtime
     let engine = try Engine.withOptions(
         packDir: packs, languages: ["en"], config: EngineConfig(),
         options: EngineOptions(languageModel: lm, onnxRuntime: ort))
@@ -361,6 +364,37 @@ func benchmark() throws {
     print(String(
         format: "  bench swift: suggestions(3) after a tap %.2f us/call (min %.2f); currentWord %.2f us/call (min %.2f); median of 5 x %d calls",
         suggest, suggestMin, word, wordMin, n))
+}
+
+test("handwriting recognises a synthetic word") {
+    let url = URL(fileURLWithPath: repository + "/handwriting/testdata/ink/hello.json")
+    let doc = try JSONSerialization.jsonObject(with: try Data(contentsOf: url)) as! [String: Any]
+    let label = doc["label"] as! String
+    let strokes = (doc["strokes"] as! [[[Double]]]).map { stroke in
+        stroke.map { InkPoint(x: $0[0], y: $0[1], t: $0[2]) }
+    }
+    let engine = try newEngine()
+    let recognizer = try HandwritingRecognizer(
+        engine: engine, language: "en", modelDir: repository + "/handwriting/models/nib-hw-1",
+        runtime: runtime)
+    let whole = try recognizer.recognize(strokes: strokes, k: 3)
+    check("ink recognised whole", whole.first?.text == label, whole)
+    let area = try recognizer.inkArea()
+    raises("empty area", isInvalidInput) { try area.candidates(k: 3) }
+    for stroke in strokes { try area.addStroke(points: stroke) }
+    let best = try area.candidates(k: 3)
+    check("ink recognised stroke by stroke", best.first?.text == whole.first?.text, best)
+    check("whole-ink candidates are no completions", !whole.contains { $0.completion }, whole)
+    check("a lexicon word", best.first?.inLexicon == true)
+    raises("NaN point", isInvalidInput) { try area.addStroke(points: [InkPoint(x: .nan, y: 0, t: 0)]) }
+    check("undo", try area.undoStroke() && area.strokeCount() == UInt32(strokes.count - 1))
+    try area.clearInk()
+    check("clear", try area.strokeCount() == 0)
+    raises("missing model", isModelUnavailable) {
+        try HandwritingRecognizer(engine: engine, language: "en", modelDir: "/nonexistent", runtime: runtime)
+    }
+    area.close()
+    raises("area after close", isClosed) { try area.candidates(k: 1) }
 }
 
 test("benchmark", benchmark)

@@ -13,6 +13,7 @@ cd "$(dirname "$0")/../.."
 bindings=${NIB_BINDINGS:-.cache/bindings}
 packs=${NIB_PACKS:-.cache/packs}
 root=${NIB_SWIFT_CHROOT:-.cache/swift-chroot}
+ort=${NIB_ORT:-.cache/sources/onnxruntime/onnxruntime/capi/libonnxruntime.so.1.31.1}
 
 bash bindings/swift/chroot.sh "$root"
 root=$(realpath "$root")
@@ -36,8 +37,12 @@ mount -t proc proc "$root/proc"
 bind_ro "$repo" /nib
 bind_ro "$(realpath "$bindings/swift")" /nib-bindings
 bind_ro "$(realpath "$packs")" /nib-packs
+# The runtime's directory may lie outside the checkout (.cache/sources can
+# be a link to another checkout's cache).
+bind_ro "$(dirname "$(realpath "$ort")")" /nib-ort
+ort_name=$(basename "$(realpath "$ort")")
 
-chroot "$root" /bin/bash -c '
+chroot "$root" /usr/bin/env ORT_NAME="$ort_name" /bin/bash -c '
 set -euo pipefail
 out=/var/tmp/nib-swift
 mkdir -p "$out"
@@ -53,6 +58,5 @@ if [ ! -x "$binary" ]; then
     "${sources[@]}" -o "$binary.tmp"
   mv "$binary.tmp" "$binary"
 fi
-LD_LIBRARY_PATH=/nib/target/release "$binary" /nib-packs /nib/languages/models/nib-lm-1 \
-  /nib/.cache/sources/onnxruntime/onnxruntime/capi/libonnxruntime.so.1.31.1
+LD_LIBRARY_PATH=/nib/target/release "$binary" /nib-packs "/nib-ort/$ORT_NAME" /nib
 '

@@ -35,6 +35,11 @@ pub enum NibError {
     /// The session or engine was closed; make a new one.
     #[error("{0}")]
     Closed(String),
+    /// The handwriting model or the ONNX Runtime library it runs on is
+    /// missing, damaged (checksum), or of the wrong version. Install it
+    /// again.
+    #[error("{0}")]
+    ModelUnavailable(String),
     /// Another thread is using this session right now. A session belongs to
     /// one text field, driven from one thread; this is a bug in the caller,
     /// reported instead of blocking or racing.
@@ -67,8 +72,23 @@ impl From<nib_engine::Error> for NibError {
             E::UnknownLanguage { .. } => NibError::UnknownLanguage(message),
             E::PersonalStore { .. } | E::PersonalKey { .. } => NibError::PersonalStore(message),
             E::InvalidInput { .. } | E::Config(_) => NibError::InvalidInput(message),
+            E::Runtime { .. } | E::Model { .. } => NibError::ModelUnavailable(message),
             // The engine's error is non-exhaustive: a variant added later
             // reaches the host as Internal until it is mapped here.
+            _ => NibError::Internal(message),
+        }
+    }
+}
+
+impl From<nib_handwriting::Error> for NibError {
+    fn from(error: nib_handwriting::Error) -> Self {
+        use nib_handwriting::Error as E;
+        let message = error.to_string();
+        match error {
+            E::Ink(_) => NibError::InvalidInput(message),
+            E::Io { .. } | E::Model { .. } | E::Parse { .. } => NibError::ModelUnavailable(message),
+            E::Engine(e) => e.into(),
+            // Non-exhaustive: a variant added later is Internal until mapped.
             _ => NibError::Internal(message),
         }
     }

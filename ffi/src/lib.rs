@@ -41,16 +41,18 @@ uniffi::setup_scaffolding!("nib");
 
 mod engine;
 mod error;
+mod handwriting;
 mod personal;
 mod session;
 mod types;
 
 pub use engine::Engine;
 pub use error::{NibError, Result};
+pub use handwriting::{HandwritingRecognizer, InkArea};
 pub use session::Session;
 pub use types::{
-    CorrectionAction, Decision, EngineConfig, EngineOptions, FieldType, Key, KeyKind, Layout,
-    SessionOptions, Suggestion, SuggestionKind,
+    CorrectionAction, Decision, EngineConfig, EngineOptions, FieldType, InkCandidate, InkPoint,
+    Key, KeyKind, Layout, SessionOptions, Suggestion, SuggestionKind,
 };
 
 #[cfg(test)]

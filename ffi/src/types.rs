@@ -371,3 +371,48 @@ impl From<&nib_engine::decode::Decision> for Decision {
         }
     }
 }
+
+/// One pen sample: position in any unit (y grows downwards, as on screen)
+/// and time in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct InkPoint {
+    /// Horizontal position.
+    pub x: f64,
+    /// Vertical position, growing downwards.
+    pub y: f64,
+    /// Time in milliseconds (not decreasing within a stroke).
+    #[uniffi(default = 0.0)]
+    pub t: f64,
+}
+
+impl From<InkPoint> for nib_handwriting::Point {
+    fn from(p: InkPoint) -> Self {
+        nib_handwriting::Point::new(p.x, p.y, p.t)
+    }
+}
+
+/// A reading of the ink.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct InkCandidate {
+    /// The text (words separated by single spaces).
+    pub text: String,
+    /// Score in the log domain; higher is better.
+    pub score: f32,
+    /// Whether every word is in the language's lexicon or a number (false:
+    /// a name or a new word, spelled as written).
+    pub in_lexicon: bool,
+    /// Whether the last word completes one still being written (only from
+    /// `InkArea.candidates`).
+    pub completion: bool,
+}
+
+impl From<nib_handwriting::Candidate> for InkCandidate {
+    fn from(c: nib_handwriting::Candidate) -> Self {
+        Self {
+            text: c.text,
+            score: c.score,
+            in_lexicon: c.in_lexicon,
+            completion: c.completion,
+        }
+    }
+}

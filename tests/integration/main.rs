@@ -21,3 +21,5 @@ mod decoding;
 mod personal;
 // The personal dictionary under faults: killed writers, damaged files.
 mod personal_faults;
+// Handwriting: readers, features, recognition, incremental updates, bad ink.
+mod handwriting;

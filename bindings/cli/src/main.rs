@@ -3,6 +3,7 @@
 
 mod batch;
 mod commands;
+mod handwriting;
 mod ldp;
 mod report;
 mod typing;
@@ -83,6 +84,13 @@ enum Command {
     /// simulation.
     #[command(subcommand)]
     Ldp(ldp::LdpCommand),
+    /// Recognise handwriting: JSON ink, InkML or a UNIPEN file.
+    Recognize(handwriting::RecognizeArgs),
+    /// Character and word error rates of handwriting recognition over a
+    /// UNIPEN tree, by category and writer.
+    EvalHandwriting(handwriting::EvalArgs),
+    /// Draw ink as SVG with what is recognised in it.
+    InkSvg(handwriting::InkSvgArgs),
 }
 
 /// Lets a closed pipe end `nib` quietly (`nib ... | head`), as it ends any
@@ -130,6 +138,9 @@ fn main() -> ExitCode {
         Command::Replay(args) => typing::replay(&setup, args),
         Command::Merge(args) => typing::merge(args),
         Command::Ldp(command) => ldp::run(command),
+        Command::Recognize(args) => handwriting::recognize(&setup, args),
+        Command::EvalHandwriting(args) => handwriting::eval(&setup, args),
+        Command::InkSvg(args) => handwriting::ink_svg(&setup, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

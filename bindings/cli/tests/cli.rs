@@ -520,3 +520,103 @@ fn ldp_reports_simulated_and_aggregated_recover_the_top_words() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("-:1"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn ink(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../handwriting/testdata/ink")
+        .join(format!("{name}.json"))
+        .display()
+        .to_string()
+}
+
+#[test]
+fn recognize_reads_json_ink_and_inkml() {
+    let out = nib(&["recognize", &ink("hello"), "--json", "-k", "2"], b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(answer["candidates"][0]["text"], "hello");
+    assert_eq!(answer["candidates"].as_array().unwrap().len(), 2);
+    assert_eq!(answer["label"], "hello");
+    // The same ink as InkML, through the text output, without the lexicon.
+    let dir = tempfile::tempdir().unwrap();
+    let (strokes, _) = {
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(ink("hello")).unwrap()).unwrap();
+        (doc["strokes"].clone(), ())
+    };
+    let traces: Vec<String> = strokes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let points: Vec<String> = s
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| format!("{} {} {}", p[0], p[1], p[2]))
+                .collect();
+            format!("<trace>{}</trace>", points.join(", "))
+        })
+        .collect();
+    let inkml = dir.path().join("hello.inkml");
+    std::fs::write(
+        &inkml,
+        format!(
+            "<ink xmlns=\"http://www.w3.org/2003/InkML\"><traceFormat><channel name=\"X\"/>\
+             <channel name=\"Y\"/><channel name=\"T\"/></traceFormat>{}</ink>",
+            traces.concat()
+        ),
+    )
+    .unwrap();
+    let out = nib(&["recognize", inkml.to_str().unwrap(), "--no-lexicon"], b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.lines().nth(1).unwrap().starts_with("hello\t"),
+        "{text}"
+    );
+    assert!(text.contains("(new word)"), "{text}");
+}
+
+#[test]
+fn ink_svg_draws_the_ink_with_its_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("line.svg");
+    let out = nib(&["ink-svg", &ink("line"), "-o", svg.to_str().unwrap()], b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    assert!(drawn.starts_with("<svg"));
+    assert!(drawn.contains("see you soon"));
+    assert!(
+        drawn.matches("<polyline").count() >= 5,
+        "one path per stroke"
+    );
+}
+
+#[test]
+fn recognize_reports_bad_ink() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"strokes": [[[0, 0, 5], [1, 1, 4]]]}"#).unwrap();
+    let out = nib(&["recognize", bad.to_str().unwrap()], b"");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("time goes backwards"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = nib(&["eval-handwriting", dir.path().to_str().unwrap()], b"");
+    assert!(!out.status.success());
+}

@@ -120,6 +120,18 @@ pub struct WordRef<'a> {
     pub offensive: bool,
 }
 
+/// A position in the lexicon automaton: the folded prefix read so far.
+///
+/// Other decoders (handwriting) walk the lexicon one folded character at a
+/// time with [`LanguagePack::lexicon_root`], [`LanguagePack::lexicon_next`]
+/// and [`LanguagePack::lexicon_words`]. A node is only meaningful for the
+/// pack that made it; nodes are small and `Copy`, so a beam can hold many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LexiconNode {
+    addr: usize,
+    out: u64,
+}
+
 /// The index of a word in a pack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(transparent)]
@@ -364,6 +376,48 @@ impl LanguagePack {
     /// The lexicon map (folded keys to word runs).
     pub(crate) fn lexicon_map(&self) -> &fst::Map<SectionBytes> {
         &self.lexicon
+    }
+
+    /// The empty prefix: where every lexicon walk starts.
+    pub fn lexicon_root(&self) -> LexiconNode {
+        LexiconNode {
+            addr: self.lexicon.as_fst().root().addr(),
+            out: 0,
+        }
+    }
+
+    /// The node reached from `node` by the folded characters of `key`
+    /// (already folded: see [`crate::fold`]), or `None` if no lexicon key
+    /// continues that way. An empty `key` returns `node`.
+    pub fn lexicon_next(&self, node: LexiconNode, key: &str) -> Option<LexiconNode> {
+        let fst = self.lexicon.as_fst();
+        let (mut addr, mut out) = (node.addr, node.out);
+        // Nodes come from this pack's own walks, which `check_fst` has
+        // parsed at load, so `fst.node` cannot panic here.
+        for &b in key.as_bytes() {
+            let current = fst.node(addr);
+            let t = current.transition(current.find_input(b)?);
+            out = out.wrapping_add(t.out.value());
+            addr = t.addr;
+        }
+        Some(LexiconNode { addr, out })
+    }
+
+    /// Whether some lexicon key continues past `node`.
+    pub fn lexicon_has_children(&self, node: LexiconNode) -> bool {
+        !self.lexicon.as_fst().node(node.addr).is_empty()
+    }
+
+    /// The words whose folded key ends at `node` (none if the prefix is not
+    /// itself a key).
+    pub fn lexicon_words(&self, node: LexiconNode) -> impl Iterator<Item = WordRef<'_>> {
+        let current = self.lexicon.as_fst().node(node.addr);
+        let value = if current.is_final() {
+            node.out.wrapping_add(current.final_output().value())
+        } else {
+            0
+        };
+        self.run(value)
     }
 
     /// The words of a lexicon value (the output summed along a key's path).

@@ -224,3 +224,34 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn lexicon_walk_reaches_every_surface_of_a_key() {
+    let pack = load(&spec(
+        &[
+            ("cafe", 300, false),
+            ("café", 250, false),
+            ("car", 200, false),
+            ("don't", 100, false),
+        ],
+        vec![],
+    ));
+    let root = pack.lexicon_root();
+    assert!(pack.lexicon_has_children(root));
+    assert_eq!(pack.lexicon_words(root).count(), 0);
+    let ca = pack.lexicon_next(root, "ca").unwrap();
+    assert_eq!(pack.lexicon_words(ca).count(), 0);
+    let mut cafe: Vec<_> = pack
+        .lexicon_words(pack.lexicon_next(ca, "fe").unwrap())
+        .map(|w| w.surface)
+        .collect();
+    cafe.sort();
+    assert_eq!(cafe, ["cafe", "café"]);
+    let car = pack.lexicon_next(ca, "r").unwrap();
+    assert_eq!(pack.lexicon_words(car).next().unwrap().surface, "car");
+    assert!(!pack.lexicon_has_children(car));
+    assert!(pack.lexicon_next(ca, "x").is_none());
+    assert_eq!(pack.lexicon_next(ca, ""), Some(ca));
+    let dont = pack.lexicon_next(root, "dont").unwrap();
+    assert_eq!(pack.lexicon_words(dont).next().unwrap().surface, "don't");
+}

@@ -1,0 +1,368 @@
+//! Recognition: ink in, ranked candidates out, from scratch or while the
+//! pen moves.
+//!
+//! A [`Recognizer`] is built once (the stroke model, optionally a language
+//! pack, settings) and is immutable and `Send + Sync`; an [`InkSession`]
+//! holds the ink of one writing area and answers with candidates after each
+//! stroke.
+//!
+//! # What an update recomputes
+//!
+//! Honestly: most of it. A new stroke changes the ink's height, mean and
+//! slant, which move every earlier point, and the model's bidirectional
+//! LSTM reads the whole sequence in both directions, so every frame's
+//! output can change. An update therefore
+//!
+//! - **keeps** each finished stroke's validation and cleaning, with its
+//!   height sums and bounding box ([`CleanStroke`]), computed once when the
+//!   stroke arrives;
+//! - **recomputes** normalisation, resampling and features over all strokes
+//!   (one linear pass), the model over the whole sequence, and the beam
+//!   search over all frames;
+//! - **skips everything** when asked again without a new stroke (the last
+//!   answer is kept, as many panels ask on every frame).
+//!
+//! For a word (a few hundred resampled points) the model dominates at
+//! about a millisecond; see the `handwriting` benchmark.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use nib_engine::pack::LanguagePack;
+
+use crate::decode::{Candidate, DecodeParams, Decoder, Groups, greedy};
+use crate::error::{InkError, Result};
+use crate::features::{CleanStroke, Features, features_bounded};
+use crate::ink::{Ink, InkLimits, Point, validate_stroke};
+use crate::model::{LogProbs, StrokeModel};
+
+/// Settings of a recognizer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RecognizerConfig {
+    /// The search's settings.
+    pub decode: DecodeParams,
+    /// What ink is accepted.
+    pub limits: InkLimits,
+    /// Most resampled points recognised at once (about 20 words of writing).
+    pub max_feature_rows: usize,
+    /// In an [`InkSession`], where the pen may still be writing the last
+    /// word, completions of it are offered at this cost (see
+    /// [`DecodeParams::completion_penalty`]); `None` turns them off. Set
+    /// by hand, not tuned: UNIPEN has no half-written words.
+    pub session_completion_penalty: Option<f32>,
+}
+
+impl Default for RecognizerConfig {
+    fn default() -> Self {
+        Self {
+            decode: DecodeParams::default(),
+            limits: InkLimits::default(),
+            max_feature_rows: 6_000,
+            session_completion_penalty: Some(2.0),
+        }
+    }
+}
+
+/// The result of one recognition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recognition {
+    /// The best readings, best first.
+    pub candidates: Vec<Candidate>,
+    /// The model's own best reading (greedy CTC, no lexicon).
+    pub raw: String,
+    /// Resampled points the model read.
+    pub feature_rows: usize,
+}
+
+/// A stroke model with a language pack: immutable, shared.
+#[derive(Debug)]
+pub struct Recognizer {
+    model: Arc<StrokeModel>,
+    pack: Option<Arc<LanguagePack>>,
+    groups: Groups,
+    config: RecognizerConfig,
+}
+
+impl Recognizer {
+    /// A recognizer for `model`, constrained by `pack`'s lexicon and word
+    /// model, or free (any character string) without one.
+    pub fn new(
+        model: Arc<StrokeModel>,
+        pack: Option<Arc<LanguagePack>>,
+        config: RecognizerConfig,
+    ) -> Self {
+        let groups = Groups::new(model.charset());
+        Self {
+            model,
+            pack,
+            groups,
+            config,
+        }
+    }
+
+    /// Loads the model in `model_dir` with ONNX Runtime from `runtime` and
+    /// uses `pack`.
+    pub fn load(
+        model_dir: &Path,
+        runtime: &Path,
+        pack: Option<Arc<LanguagePack>>,
+        config: RecognizerConfig,
+    ) -> Result<Self> {
+        Ok(Self::new(
+            Arc::new(StrokeModel::load(model_dir, runtime)?),
+            pack,
+            config,
+        ))
+    }
+
+    /// The same model and pack with other settings.
+    pub fn with_config(&self, config: RecognizerConfig) -> Self {
+        Self {
+            model: self.model.clone(),
+            pack: self.pack.clone(),
+            groups: self.groups.clone(),
+            config,
+        }
+    }
+
+    /// The same model and settings with another pack (or none).
+    pub fn with_pack(&self, pack: Option<Arc<LanguagePack>>) -> Self {
+        Self {
+            pack,
+            ..self.with_config(self.config)
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &RecognizerConfig {
+        &self.config
+    }
+
+    /// The stroke model.
+    pub fn model(&self) -> &Arc<StrokeModel> {
+        &self.model
+    }
+
+    /// The language pack, if any.
+    pub fn pack(&self) -> Option<&Arc<LanguagePack>> {
+        self.pack.as_ref()
+    }
+
+    /// The features of `ink`, after checking it against the limits.
+    pub fn features(&self, ink: &Ink) -> Result<Features> {
+        ink.validate(&self.config.limits)?;
+        let strokes: Vec<CleanStroke> = ink
+            .strokes
+            .iter()
+            .filter_map(|s| CleanStroke::new(s))
+            .collect();
+        Ok(features_bounded(&strokes, self.config.max_feature_rows)?)
+    }
+
+    /// Recognises `ink` from scratch: the `k` best readings. `context` is
+    /// the text before the ink (its last word feeds the pair model).
+    pub fn recognize(&self, ink: &Ink, k: usize, context: &str) -> Result<Recognition> {
+        let features = self.features(ink)?;
+        self.recognize_features(&features, k, context)
+    }
+
+    /// Runs the model and the search on features already computed.
+    pub fn recognize_features(
+        &self,
+        features: &Features,
+        k: usize,
+        context: &str,
+    ) -> Result<Recognition> {
+        self.recognize_with(features, k, context, self.config.decode)
+    }
+
+    /// The search settings of an [`InkSession`]: the recognizer's, with
+    /// completions of the last word.
+    pub fn session_params(&self) -> DecodeParams {
+        DecodeParams {
+            completion_penalty: self.config.session_completion_penalty,
+            ..self.config.decode
+        }
+    }
+
+    fn recognize_with(
+        &self,
+        features: &Features,
+        k: usize,
+        context: &str,
+        params: DecodeParams,
+    ) -> Result<Recognition> {
+        if features.is_empty() {
+            return Err(InkError::Empty.into());
+        }
+        let log_probs = self.model.run(features)?;
+        Ok(self.decode_with(&log_probs, features.rows(), k, context, params))
+    }
+
+    /// Decodes the model's output.
+    pub fn decode(
+        &self,
+        log_probs: &LogProbs,
+        feature_rows: usize,
+        k: usize,
+        context: &str,
+    ) -> Recognition {
+        self.decode_with(log_probs, feature_rows, k, context, self.config.decode)
+    }
+
+    fn decode_with(
+        &self,
+        log_probs: &LogProbs,
+        feature_rows: usize,
+        k: usize,
+        context: &str,
+        params: DecodeParams,
+    ) -> Recognition {
+        let decoder = Decoder {
+            pack: self.pack.as_deref(),
+            groups: &self.groups,
+            charset: self.model.charset(),
+            params,
+        };
+        Recognition {
+            candidates: decoder.decode(log_probs, k, last_word(context)),
+            raw: greedy(log_probs, self.model.charset()),
+            feature_rows,
+        }
+    }
+
+    /// A new, empty writing area.
+    pub fn session(self: &Arc<Self>) -> InkSession {
+        InkSession {
+            recognizer: self.clone(),
+            strokes: Vec::new(),
+            clean: Vec::new(),
+            points: 0,
+            context: String::new(),
+            generation: 0,
+            last: None,
+        }
+    }
+}
+
+/// The last word of `context`, if it ends in one (not after a sentence end).
+fn last_word(context: &str) -> Option<&str> {
+    let token = context.split_whitespace().next_back()?;
+    let word = token.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
+    let ends_sentence = token.ends_with(['.', '!', '?']) || context.ends_with('\n');
+    (!word.is_empty() && !ends_sentence).then_some(word)
+}
+
+/// The ink of one writing area, recognised as it grows.
+#[derive(Debug)]
+pub struct InkSession {
+    recognizer: Arc<Recognizer>,
+    strokes: Vec<Vec<Point>>,
+    /// Cleaned strokes (`None`: nothing left after cleaning), one per stroke.
+    clean: Vec<Option<CleanStroke>>,
+    points: usize,
+    context: String,
+    /// Bumped by every change of the ink or the context.
+    generation: u64,
+    /// The last answer: the generation and `k` it was for.
+    last: Option<(u64, usize, Recognition)>,
+}
+
+impl InkSession {
+    /// Adds a finished stroke. It is checked (finite, bounded, time not
+    /// going backwards, within the limits) and cleaned once, here.
+    pub fn add_stroke(&mut self, points: Vec<Point>) -> Result<(), InkError> {
+        let limits = &self.recognizer.config.limits;
+        if self.strokes.len() >= limits.max_strokes {
+            return Err(InkError::TooManyStrokes {
+                found: self.strokes.len() + 1,
+                limit: limits.max_strokes,
+            });
+        }
+        let total = self.points.saturating_add(points.len());
+        if total > limits.max_points {
+            return Err(InkError::TooManyPoints {
+                found: total,
+                limit: limits.max_points,
+            });
+        }
+        validate_stroke(&points, self.strokes.len(), limits)?;
+        self.clean.push(CleanStroke::new(&points));
+        self.points = total;
+        self.strokes.push(points);
+        self.generation += 1;
+        Ok(())
+    }
+
+    /// Removes the last stroke, if any.
+    pub fn undo_stroke(&mut self) -> Option<Vec<Point>> {
+        let stroke = self.strokes.pop()?;
+        self.clean.pop();
+        self.points -= stroke.len();
+        self.generation += 1;
+        Some(stroke)
+    }
+
+    /// Removes all ink.
+    pub fn clear(&mut self) {
+        self.strokes.clear();
+        self.clean.clear();
+        self.points = 0;
+        self.generation += 1;
+    }
+
+    /// Sets the text before the ink (for the pair model).
+    pub fn set_context(&mut self, context: &str) {
+        if self.context != context {
+            self.context = context.to_owned();
+            self.generation += 1;
+        }
+    }
+
+    /// The strokes so far.
+    pub fn ink(&self) -> Ink {
+        Ink::new(self.strokes.clone())
+    }
+
+    /// Number of strokes.
+    pub fn stroke_count(&self) -> usize {
+        self.strokes.len()
+    }
+
+    /// The `k` best readings of the ink so far, with completions of a last
+    /// word that may still be being written
+    /// ([`RecognizerConfig::session_completion_penalty`]). Asking again
+    /// without a new stroke returns the kept answer.
+    pub fn candidates(&mut self, k: usize) -> Result<Recognition> {
+        if let Some((generation, kk, answer)) = &self.last
+            && *generation == self.generation
+            && *kk == k
+        {
+            return Ok(answer.clone());
+        }
+        if self.points == 0 {
+            return Err(InkError::Empty.into());
+        }
+        let clean: Vec<CleanStroke> = self.clean.iter().flatten().cloned().collect();
+        let features = features_bounded(&clean, self.recognizer.config.max_feature_rows)?;
+        let params = self.recognizer.session_params();
+        let answer = self
+            .recognizer
+            .recognize_with(&features, k, &self.context, params)?;
+        self.last = Some((self.generation, k, answer.clone()));
+        Ok(answer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_previous_word() {
+        assert_eq!(last_word("I would like "), Some("like"));
+        assert_eq!(last_word("Hello, world. "), None);
+        assert_eq!(last_word("\"well,"), Some("well"));
+        assert_eq!(last_word(""), None);
+    }
+}
