@@ -252,7 +252,8 @@ test("neural language model") {
     let engine = try Engine.withOptions(
         packDir: packs, languages: ["en"], config: EngineConfig(),
         options: EngineOptions(languageModel: lm, onnxRuntime: ort))
-    check("model loaded", try engine.lmError() == nil && engine.hasLanguageModel(), try engine.lmError())
+    let lmError = try engine.lmError()
+    check("model loaded", try lmError == nil && engine.hasLanguageModel(), lmError ?? "")
     let session = try engine.session(language: "en")
     try session.typeText(text: "I would like to ")
     check("predictions with the model", try session.suggestions(k: 3).count == 3)
