@@ -377,3 +377,38 @@ fn taps_on_the_edge_of_shift_or_a_second_space_are_missed_letters() {
     assert_eq!(spaces.context(), "I  ");
     assert_eq!(spaces.current_word(), "");
 }
+
+#[test]
+fn accents_and_elisions_typed_are_kept() {
+    for (language, parts, expected) in [
+        ("it", &["c", "'", "è"][..], "c'è"),
+        ("it", &["t", "è"][..], "tè"),
+        ("it", &["l", "'", "unica"][..], "l'unica"),
+        ("it", &["p", "o", "'"][..], "po'"),
+        ("fr", &["th", "é"][..], "thé"),
+        ("fr", &["pr", "e", "ss", "é"][..], "pressé"),
+    ] {
+        let mut session = engine().fresh_user().session(language).unwrap();
+        session.set_context("Oui ");
+        for part in parts {
+            if part.chars().all(|c| c.is_ascii_lowercase()) {
+                tap_word(&mut session, part);
+            } else {
+                session.type_text(part);
+            }
+        }
+        space(&mut session);
+        assert_eq!(
+            session.context(),
+            format!("Oui {expected} "),
+            "{:?}",
+            session.last_decision()
+        );
+    }
+    // Plain letters still get the lexicon's marks.
+    let mut session = engine().fresh_user().session("en").unwrap();
+    session.set_context("I ");
+    tap_word(&mut session, "dont");
+    space(&mut session);
+    assert_eq!(session.context(), "I don't ");
+}

@@ -392,6 +392,40 @@ impl<'a> Decoder<'a> {
         (margin >= self.config.autocorrect_margin).then_some((whole, margin))
     }
 
+    /// Accents and apostrophes the user typed are theirs: a word typed with
+    /// them that the lexicon writes that way is not respelled ("tè", not
+    /// "te"), and in French, Italian and Portuguese an elision of a
+    /// lexicon word is kept ("c'è", "l'unica", "po'"). `None` for a plain
+    /// word or one to decode.
+    fn typed_marks_kept(&self, literal: &str, key: &str) -> Option<String> {
+        let lower = literal.to_lowercase();
+        if lower == key {
+            return None; // nothing typed that folding drops
+        }
+        if self
+            .pack
+            .exact(key)
+            .any(|w| w.surface.to_lowercase() == lower)
+        {
+            return Some(format!("{literal:?} is a lexicon word, marks as typed"));
+        }
+        // Elisions ("l'unica", "c'è", "po'") in the languages that write
+        // them: a short elided word and a lexicon word, or a word cut short.
+        if !matches!(self.pack.language(), "fr" | "it" | "pt") {
+            return None;
+        }
+        let Some((head, tail)) = literal.rsplit_once(crate::text::fold::is_apostrophe) else {
+            return None;
+        };
+        let known = |w: &str| self.pack.exact(&fold(w)).next().is_some();
+        let elided = if tail.is_empty() {
+            known(head)
+        } else {
+            head.chars().count() <= 5 && known(tail)
+        };
+        elided.then(|| format!("{literal:?}: an elision of lexicon words, as typed"))
+    }
+
     /// The touch decoder's decision for the word typed as `literal`.
     pub fn decide(
         &self,
@@ -406,6 +440,9 @@ impl<'a> Decoder<'a> {
         }
         let known = self.pack.exact(&key).min_by_key(|w| w.cost);
         let info = analyse(self.context);
+        if let Some(reason) = self.typed_marks_kept(literal, &key) {
+            return Decision::kept(literal, stage, reason);
+        }
         if let Some(w) = known
             && w.cost <= self.config.keep_cost
         {
