@@ -414,9 +414,7 @@ impl<'a> Decoder<'a> {
         if !matches!(self.pack.language(), "fr" | "it" | "pt") {
             return None;
         }
-        let Some((head, tail)) = literal.rsplit_once(crate::text::fold::is_apostrophe) else {
-            return None;
-        };
+        let (head, tail) = literal.rsplit_once(crate::text::fold::is_apostrophe)?;
         let known = |w: &str| self.pack.exact(&fold(w)).next().is_some();
         let elided = if tail.is_empty() {
             known(head)
