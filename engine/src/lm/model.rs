@@ -290,14 +290,22 @@ impl NeuralLm {
             None => (0, Vec::new(), Vec::new()),
         };
         let new: Vec<i64> = ids[past_len..].iter().map(|&t| i64::from(t)).collect();
-        let run = self.run(&[new], 1, past_len, past_key, past_value)?;
-        let last = &run.logits[(ids.len() - past_len - 1) * self.config.vocab_size..]
-            [..self.config.vocab_size];
+        let vocab = self.config.vocab_size;
+        let last_row = ids.len() - past_len - 1;
+        let run = self.run(
+            &[new],
+            1,
+            past_len,
+            past_key,
+            past_value,
+            Cache::Keep,
+            |logits| log_softmax(&logits[last_row * vocab..][..vocab]),
+        )?;
         let state = Arc::new(ContextState {
             tokens: ids.to_vec(),
             past_key: run.present_key,
             past_value: run.present_value,
-            log_probs: log_softmax(last),
+            log_probs: run.read,
             memo: Mutex::new(HashMap::new()),
         });
         let mut states = self.states.lock().unwrap_or_else(|e| e.into_inner());
@@ -378,29 +386,36 @@ impl NeuralLm {
             })
             .collect();
         let tile = |past: &[f32]| tile_batch(past, self.config.n_layers, batch);
+        let vocab = self.config.vocab_size;
+        // The scores are read from ONNX Runtime's output in place: the
+        // logits of a batch are megabytes, and only a few rows are needed.
         let run = self.run(
             &rows,
             batch,
             state.tokens.len(),
             tile(&state.past_key),
             tile(&state.past_value),
+            Cache::Drop,
+            |logits| {
+                words
+                    .iter()
+                    .enumerate()
+                    .map(|(b, (_, tokens))| {
+                        let row = |j: usize| &logits[(b * width + j) * vocab..][..vocab];
+                        let mut score = state
+                            .log_probs
+                            .get(tokens[0] as usize)
+                            .copied()
+                            .unwrap_or(f32::NEG_INFINITY);
+                        for (j, &token) in tokens.iter().enumerate().skip(1) {
+                            score += log_prob_of(row(j - 1), token as usize);
+                        }
+                        score + self.end_of_word_log_prob(row(tokens.len() - 1))
+                    })
+                    .collect()
+            },
         )?;
-        let vocab = self.config.vocab_size;
-        let mut scores = Vec::with_capacity(batch);
-        for (b, (_, tokens)) in words.iter().enumerate() {
-            let row = |j: usize| &run.logits[(b * width + j) * vocab..][..vocab];
-            let mut score = state
-                .log_probs
-                .get(tokens[0] as usize)
-                .copied()
-                .unwrap_or(f32::NEG_INFINITY);
-            for (j, &token) in tokens.iter().enumerate().skip(1) {
-                score += log_prob_of(row(j - 1), token as usize);
-            }
-            score += self.end_of_word_log_prob(row(tokens.len() - 1));
-            scores.push(score);
-        }
-        Ok(scores)
+        Ok(run.read)
     }
 
     /// `ln(1 − Σ p(continuation tokens))`: the word ends here.
@@ -417,14 +432,20 @@ impl NeuralLm {
         (ends / all).max(f32::MIN_POSITIVE).ln()
     }
 
-    fn run(
+    /// One model run over `rows` (each `width` tokens) after a cache of
+    /// `past_len` tokens; `read` gets the logits `[batch, width, vocab]`
+    /// in place.
+    #[allow(clippy::too_many_arguments)] // the model's inputs, spelled out
+    fn run<R>(
         &self,
         rows: &[Vec<i64>],
         batch: usize,
         past_len: usize,
         past_key: Vec<f32>,
         past_value: Vec<f32>,
-    ) -> Result<RunOutput> {
+        keep_cache: Cache,
+        read: impl FnOnce(&[f32]) -> R,
+    ) -> Result<RunOutput<R>> {
         let fail = |e: ort::Error| Error::Model {
             path: self.path.join(MODEL_FILE),
             detail: e.to_string(),
@@ -458,16 +479,42 @@ impl NeuralLm {
             Ok(data.to_vec())
         };
         let cache = c.n_layers * batch * c.n_heads * (past_len + width) * c.head_dim();
+        let (present_key, present_value) = match keep_cache {
+            Cache::Keep => (take("present_key", cache)?, take("present_value", cache)?),
+            // Scoring throws the cache away: copying it out (megabytes per
+            // run) was a third of a keystroke's time.
+            Cache::Drop => (Vec::new(), Vec::new()),
+        };
+        let (_, logits) = outputs["logits"]
+            .try_extract_tensor::<f32>()
+            .map_err(fail)?;
+        let expected = batch * width * c.vocab_size;
+        if logits.len() != expected {
+            return Err(Error::Model {
+                path: self.path.join(MODEL_FILE),
+                detail: format!("logits has {} values, expected {expected}", logits.len()),
+            });
+        }
         Ok(RunOutput {
-            logits: take("logits", batch * width * c.vocab_size)?,
-            present_key: take("present_key", cache)?,
-            present_value: take("present_value", cache)?,
+            read: read(logits),
+            present_key,
+            present_value,
         })
     }
 }
 
-struct RunOutput {
-    logits: Vec<f32>,
+/// Whether a run's new key/value cache is wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cache {
+    /// Kept for the next step (a context state).
+    Keep,
+    /// Not needed (scoring candidate words).
+    Drop,
+}
+
+struct RunOutput<R> {
+    /// What the caller read from the logits.
+    read: R,
     present_key: Vec<f32>,
     present_value: Vec<f32>,
 }
