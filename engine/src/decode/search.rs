@@ -17,6 +17,8 @@
 
 use std::collections::HashMap;
 
+use compact_str::CompactString;
+
 use crate::decode::spatial::SpatialModel;
 use crate::pack::LanguagePack;
 use crate::text::fold::fold;
@@ -83,7 +85,8 @@ struct Hyp {
     addr: usize,
     out: u64,
     cost: f32,
-    key: String,
+    /// Inline up to 24 bytes: extending a hypothesis allocates nothing.
+    key: CompactString,
     edits: u8,
 }
 
@@ -139,24 +142,24 @@ fn children(
     out: u64,
 ) -> Vec<(char, usize, u64)> {
     let mut found = Vec::new();
-    // (bytes so far, node, output)
-    let mut stack: Vec<(Vec<u8>, usize, u64)> = vec![(Vec::new(), addr, out)];
-    while let Some((bytes, addr, out)) = stack.pop() {
-        if !bytes.is_empty()
-            && let Ok(text) = std::str::from_utf8(&bytes)
+    // (bytes so far and their count, node, output)
+    let mut stack: Vec<([u8; 4], usize, usize, u64)> = vec![([0; 4], 0, addr, out)];
+    while let Some((bytes, len, addr, out)) = stack.pop() {
+        if len > 0
+            && let Ok(text) = std::str::from_utf8(&bytes[..len])
         {
             if let Some(c) = text.chars().next() {
                 found.push((c, addr, out));
             }
             continue;
         }
-        if bytes.len() >= 4 {
+        if len >= 4 {
             continue;
         }
         for t in fst.node(addr).transitions() {
-            let mut next = bytes.clone();
-            next.push(t.inp);
-            stack.push((next, t.addr, out.wrapping_add(t.out.value())));
+            let mut next = bytes;
+            next[len] = t.inp;
+            stack.push((next, len + 1, t.addr, out.wrapping_add(t.out.value())));
         }
     }
     found
@@ -165,7 +168,14 @@ fn children(
 /// A layer of hypotheses, one per prefix. A prefix is identified by its
 /// node and the output summed along its path: the lexicon's values are
 /// unique per key, so two prefixes never share both.
-type Layer = HashMap<(usize, u64), Hyp>;
+/// (A fast fixed hasher: the keys are the search's own numbers, and
+/// SipHash was a tenth of a keystroke.)
+type Layer = HashMap<(usize, u64), Hyp, foldhash::fast::FixedState>;
+
+/// An empty layer with room for a typical one.
+fn new_layer() -> Layer {
+    HashMap::with_capacity_and_hasher(256, foldhash::fast::FixedState::default())
+}
 
 /// Adds `hyp` to `layer` unless a cheaper one with the same prefix is there.
 fn offer(layer: &mut Layer, hyp: Hyp) {
@@ -262,14 +272,14 @@ impl Searcher {
     fn push_step(&mut self, pack: &LanguagePack, step: Step, params: &SearchParams) {
         let fst = pack.lexicon_fst();
         if self.layers.is_empty() {
-            let mut root = Layer::new();
+            let mut root = new_layer();
             offer(
                 &mut root,
                 Hyp {
                     addr: fst.root().addr(),
                     out: 0,
                     cost: 0.0,
-                    key: String::new(),
+                    key: CompactString::default(),
                     edits: 0,
                 },
             );
@@ -277,7 +287,7 @@ impl Searcher {
         }
         let i = self.steps.len();
         self.steps.push(step);
-        self.layers.push(Layer::new());
+        self.layers.push(new_layer());
         let max_edits = self.max_edits;
         // Swaps of the previous step with this one.
         if i >= 1 {
@@ -407,7 +417,7 @@ impl Searcher {
                     .is_final()
                     .then(|| h.out.wrapping_add(node.final_output().value()));
                 Prefix {
-                    key: h.key,
+                    key: h.key.into_string(),
                     cost: h.cost,
                     value,
                     edits: h.edits,
