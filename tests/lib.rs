@@ -158,3 +158,17 @@ pub fn completion_cases() -> Vec<CompletionCase> {
         Err(e) => panic!("tests/cases/completion.toml: {e}"),
     }
 }
+
+/// A made-up word: `prefix` followed by the letters of `n` in base 26,
+/// distinct for distinct `n`, letters only (digits would look like secrets
+/// to the personal dictionary).
+pub fn made_up_word(prefix: &str, mut n: u64) -> String {
+    let mut word = String::from(prefix);
+    loop {
+        word.push(char::from(b'a' + (n % 26) as u8));
+        n /= 26;
+        if n == 0 {
+            break word;
+        }
+    }
+}

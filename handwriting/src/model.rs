@@ -144,17 +144,7 @@ impl StrokeModel {
             path: model_path.clone(),
             detail: e.to_string(),
         };
-        let session = OrtSession::builder(env)
-            .map_err(|e| fail(&e))?
-            .with_intra_threads(1)
-            .map_err(|e| fail(&e))?
-            .with_inter_threads(1)
-            .map_err(|e| fail(&e))?
-            // As for the language model: no arena sized for the longest ink
-            // ever seen in a keyboard process.
-            .with_memory_pattern(false)
-            .map_err(|e| fail(&e))?
-            .with_execution_providers([ort::ep::CPU::default().with_arena_allocator(false).build()])
+        let session = nib_engine::lm::session_builder(env, 1)
             .map_err(|e| fail(&e))?
             .commit_from_memory(&model)
             .map_err(|e| fail(&e))?;

@@ -6,18 +6,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use nib_engine::personal::{Limits, PersonalStore};
-
-/// A made-up word for `n`, letters only.
-fn word(mut n: usize) -> String {
-    let mut s = String::from("q");
-    loop {
-        s.push((b'a' + (n % 26) as u8) as char);
-        n /= 26;
-        if n == 0 {
-            break s;
-        }
-    }
-}
+use nib_tests::made_up_word;
 
 fn bench(c: &mut Criterion) {
     let Ok(dir) = tempfile::tempdir() else {
@@ -25,18 +14,22 @@ fn bench(c: &mut Criterion) {
     };
     let path = dir.path().join("learn.nibdict");
     if let Ok(store) = PersonalStore::open(&path, Limits::default()) {
-        let mut n = 0usize;
+        let mut n = 0u64;
         c.bench_function("personal/learn-one-word", |b| {
             b.iter(|| {
                 n += 1;
-                black_box(store.learn(&word(n % 30_000), None, false).ok())
+                black_box(
+                    store
+                        .learn(&made_up_word("q", n % 30_000), None, false)
+                        .ok(),
+                )
             })
         });
     }
     let big = dir.path().join("big.nibdict");
     if let Ok(store) = PersonalStore::open(&big, Limits::default()) {
         for i in 0..20_000 {
-            let _ = store.add(&word(i));
+            let _ = store.add(&made_up_word("q", i));
         }
     }
     c.bench_function("personal/open-20000-words", |b| {

@@ -1,6 +1,6 @@
 use nib_engine::personal::{Learned, Limits, PersonalStore};
 use nib_engine::{Engine, FieldType, SessionOptions};
-use nib_tests::{engine, pack_dir};
+use nib_tests::{engine, made_up_word, pack_dir};
 use proptest::prelude::*;
 
 fn store() -> PersonalStore {
@@ -201,22 +201,9 @@ fn the_store_stays_bounded() {
         ..Limits::default()
     });
     for i in 0..1_000 {
-        store
-            .learn(&format!("word{}", to_letters(i)), None, false)
-            .unwrap();
+        store.learn(&made_up_word("word", i), None, false).unwrap();
     }
     assert!(store.len() <= 100);
-}
-
-fn to_letters(mut n: usize) -> String {
-    let mut s = String::new();
-    loop {
-        s.push((b'a' + (n % 26) as u8) as char);
-        n /= 26;
-        if n == 0 {
-            break s;
-        }
-    }
 }
 
 #[test]
@@ -226,7 +213,7 @@ fn learning_on_one_thread_while_reading_on_another() {
     let writer = std::thread::spawn(move || {
         let mut session = engine.session("en").unwrap();
         for i in 0..300 {
-            session.type_text(&format!("Qor{} ", to_letters(i)));
+            session.type_text(&format!("{} ", made_up_word("Qor", i)));
         }
     });
     let mut session = reader.session("en").unwrap();
@@ -299,17 +286,13 @@ fn concurrent_learners_reach_the_disk_in_order() {
     let path = dir.path().join("user.nibdict");
     let store = std::sync::Arc::new(PersonalStore::open(&path, Limits::default()).unwrap());
     let threads: Vec<_> = (0..4)
-        .map(|t| {
+        .map(|t: u64| {
             let store = store.clone();
             std::thread::spawn(move || {
-                for i in 0..200 {
+                for i in 0..200u64 {
                     store.learn("Qorvex", None, false).unwrap();
                     store
-                        .learn(
-                            &format!("Zyn{}", to_letters(t * 1000 + i)),
-                            Some("Qorvex"),
-                            false,
-                        )
+                        .learn(&made_up_word("Zyn", t * 1000 + i), Some("Qorvex"), false)
                         .unwrap();
                 }
             })

@@ -31,16 +31,9 @@ fn test_key() -> StoreKey {
     StoreKey::from_bytes(&[0x5a; 32]).unwrap()
 }
 
-/// A word made of letters only (digits would look like secrets).
-fn word(mut n: u64) -> String {
-    let mut s = String::from("zq");
-    loop {
-        s.push((b'a' + (n % 26) as u8) as char);
-        n /= 26;
-        if n == 0 {
-            break s;
-        }
-    }
+/// A word of the writer's, letters only.
+fn word(n: u64) -> String {
+    nib_tests::made_up_word("zq", n)
 }
 
 /// The writer process: not a test of its own; it runs only when the test

@@ -27,7 +27,7 @@ use ort::value::Tensor;
 use serde::Deserialize;
 use tokenizers::Tokenizer;
 
-use super::runtime::load_runtime;
+use super::runtime::{load_runtime, session_builder};
 use crate::error::{Error, Result};
 
 /// File names inside a model directory.
@@ -188,17 +188,7 @@ impl NeuralLm {
             }
         }
         let ort_fail = |e: &dyn std::fmt::Display| fail(&model_path, e.to_string());
-        let session = OrtSession::builder(env)
-            .map_err(|e| ort_fail(&e))?
-            .with_intra_threads(threads.max(1))
-            .map_err(|e| ort_fail(&e))?
-            .with_inter_threads(1)
-            .map_err(|e| ort_fail(&e))?
-            // A keyboard process cannot keep an arena sized for the largest
-            // batch ever seen: allocate per run instead.
-            .with_memory_pattern(false)
-            .map_err(|e| ort_fail(&e))?
-            .with_execution_providers([ort::ep::CPU::default().with_arena_allocator(false).build()])
+        let session = session_builder(env, threads)
             .map_err(|e| ort_fail(&e))?
             .commit_from_file(&model_path)
             .map_err(|e| ort_fail(&e))?;

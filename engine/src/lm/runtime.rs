@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use ort::environment::Environment;
+use ort::session::Session as OrtSession;
+use ort::session::builder::SessionBuilder;
 
 use crate::error::{Error, Result};
 
@@ -91,4 +93,17 @@ fn library_version(library: &Path) -> std::result::Result<String, String> {
     // returns a static NUL-terminated string.
     let version = unsafe { std::ffi::CStr::from_ptr(((*base).GetVersionString)()) };
     Ok(version.to_string_lossy().into_owned())
+}
+
+/// A session builder set up as a keyboard process needs it: `threads`
+/// intra-op threads, one inter-op thread, and no memory arena or memory
+/// pattern (a keyboard cannot keep buffers sized for the largest run ever
+/// seen: each run allocates what it needs). Shared by the language model
+/// and the stroke model.
+pub fn session_builder(env: &'static Environment, threads: usize) -> ort::Result<SessionBuilder> {
+    Ok(OrtSession::builder(env)?
+        .with_intra_threads(threads.max(1))?
+        .with_inter_threads(1)?
+        .with_memory_pattern(false)?
+        .with_execution_providers([ort::ep::CPU::default().with_arena_allocator(false).build()])?)
 }
