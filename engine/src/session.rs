@@ -407,6 +407,7 @@ impl Session {
         if self.word.is_empty() && previous.is_none() {
             return;
         }
+        let typed_case = crate::TypedCase::of(&self.word);
         for (word, score) in store.completions(&self.word, previous, k) {
             if self.word.is_empty() && score < PERSONAL_PREDICTION_FLOOR {
                 continue;
@@ -418,7 +419,6 @@ impl Session {
                 }
                 list.remove(at);
             }
-            let typed_case = crate::TypedCase::of(&self.word);
             let text = if typed_case == crate::TypedCase::Natural {
                 word
             } else {
@@ -591,7 +591,6 @@ impl Session {
         self.taps.clear();
     }
 
-    /// Whether the autocorrect applies to tapped words here.
     /// Whether a tap on a key of `kind` would be odd enough here to be a
     /// missed letter: shift in the middle of a lower-case word (not an
     /// acronym), or the space bar right after a space.
@@ -603,6 +602,7 @@ impl Session {
         }
     }
 
+    /// Whether the autocorrect applies to tapped words here.
     fn decodes(&self) -> bool {
         self.engine.config().corrector == Corrector::Spatial
             && self.options.field == FieldType::Text
@@ -646,6 +646,7 @@ impl Session {
             reason: format!("space bar tapped for a letter: one word, {margin:.2} above two"),
         });
         self.context.truncate(split.context_before.len());
+        self.learn_word(&word, false);
         self.context.push_str(&word);
         self.word.clear();
         self.taps.clear();

@@ -436,11 +436,11 @@ impl<'a> Decoder<'a> {
         if key.is_empty() {
             return Decision::kept(literal, stage, "nothing to correct");
         }
-        let known = self.pack.exact(&key).min_by_key(|w| w.cost);
-        let info = analyse(self.context);
         if let Some(reason) = self.typed_marks_kept(literal, &key) {
             return Decision::kept(literal, stage, reason);
         }
+        let known = self.pack.exact(&key).min_by_key(|w| w.cost);
+        let info = analyse(self.context);
         if let Some(w) = known
             && w.cost <= self.config.keep_cost
         {
