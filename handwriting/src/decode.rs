@@ -418,12 +418,21 @@ impl<'a> Decoder<'a> {
     }
 
     /// The word state and extra cost after `h` writes group `g` as class
-    /// `class`; `None` if the extension is not allowed.
-    fn extend(&self, h: &Hyp, g: u16, class: usize, t: usize, frames: &Frames<'_>) -> Option<Hyp> {
+    /// `class`, its labels then being `labels`; `None` if the extension is
+    /// not allowed.
+    fn extend(
+        &self,
+        h: &Hyp,
+        labels: Vec<u16>,
+        g: u16,
+        class: usize,
+        t: usize,
+        frames: &Frames<'_>,
+    ) -> Option<Hyp> {
         let kind = self.groups.kinds[usize::from(g)];
         let key = &self.groups.keys[usize::from(g)];
         let mut next = Hyp {
-            labels: Vec::with_capacity(h.labels.len() + 1),
+            labels,
             pb: NEG,
             pnb: NEG,
             text: h.text.clone(),
@@ -437,8 +446,6 @@ impl<'a> Decoder<'a> {
         if let Some((fg, from, usize::MAX)) = next.first {
             next.first = Some((fg, from, t));
         }
-        next.labels.extend_from_slice(&h.labels);
-        next.labels.push(g);
         if kind == Kind::Space {
             if h.raw.is_empty() {
                 return None;
@@ -647,20 +654,26 @@ impl<'a> Decoder<'a> {
         let width = self.params.beam.max(1);
         for t in 0..log_probs.frames() {
             let mut next: Vec<Hyp> = Vec::with_capacity(beam.len() * 4);
-            let mut index: HashMap<Vec<u16>, usize> = HashMap::with_capacity(beam.len() * 4);
+            // A fixed fast hasher: the keys are the search's own labels.
+            let mut index: HashMap<Vec<u16>, usize, foldhash::fast::FixedState> =
+                HashMap::with_capacity_and_hasher(beam.len() * 4, Default::default());
             let blank = frames.blank[t];
             for h in &beam {
                 let last = h.labels.last().copied();
                 // Stay: a blank, or the last label repeated.
                 let stay_b = h.ctc() + blank;
                 let stay_nb = last.map_or(NEG, |g| h.pnb + frames.lp(t, g));
-                let slot = *index.entry(h.labels.clone()).or_insert_with(|| {
-                    let mut s = h.clone();
-                    s.pb = NEG;
-                    s.pnb = NEG;
-                    next.push(s);
-                    next.len() - 1
-                });
+                let slot = match index.get(&h.labels) {
+                    Some(&slot) => slot,
+                    None => {
+                        let mut s = h.clone();
+                        s.pb = NEG;
+                        s.pnb = NEG;
+                        index.insert(h.labels.clone(), next.len());
+                        next.push(s);
+                        next.len() - 1
+                    }
+                };
                 next[slot].pb = lse(next[slot].pb, stay_b);
                 next[slot].pnb = lse(next[slot].pnb, stay_nb);
                 for &g in &frames.tried[t] {
@@ -675,7 +688,8 @@ impl<'a> Decoder<'a> {
                         next[slot].pnb = lse(next[slot].pnb, p);
                         continue;
                     }
-                    let Some(mut e) = self.extend(h, g, frames.best_class(t, g), t, &frames) else {
+                    let class = frames.best_class(t, g);
+                    let Some(mut e) = self.extend(h, key.clone(), g, class, t, &frames) else {
                         continue;
                     };
                     e.pnb = p;

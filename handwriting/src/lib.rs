@@ -34,7 +34,7 @@
 //!     Some(engine.pack("en")?.clone()),
 //!     RecognizerConfig::default(),
 //! )?);
-//! let (ink, _label) = read_ink(Path::new("tests/fixtures/ink/hello.json"))?;
+//! let (ink, _label) = read_ink(Path::new("handwriting/testdata/ink/hello.json"))?;
 //! let mut area = recognizer.session();
 //! for stroke in ink.strokes {
 //!     area.add_stroke(stroke)?;
@@ -66,5 +66,7 @@ pub use features::{
 };
 pub use ink::{Ink, InkLimits, Point, Stroke, validate_stroke};
 pub use model::{CHARSET_FILE, CHECKSUM_FILE, LogProbs, MODEL_FILE, StrokeModel};
-pub use read::{Format, Segment, UnipenDoc, json_strokes, parse_ink, read_ink, to_json};
+pub use read::{
+    Format, Segment, UnipenDoc, json_strokes, parse_ink, read_ink, to_json, unipen_root,
+};
 pub use recognizer::{InkSession, Recognition, Recognizer, RecognizerConfig};

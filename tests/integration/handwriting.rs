@@ -1,8 +1,7 @@
 use std::path::Path;
-use std::sync::Arc;
 
 use nib_handwriting::{
-    Error, Ink, InkError, Point, Recognizer, RecognizerConfig, StrokeModel, features, parse_ink,
+    Error, Ink, InkError, Point, RecognizerConfig, StrokeModel, features, parse_ink,
 };
 use nib_tests::{hw_model_dir, ink_fixture, recognizer, runtime};
 use proptest::prelude::*;
@@ -262,16 +261,4 @@ proptest! {
             }
         }
     }
-}
-
-#[test]
-fn recognizers_share_one_model() {
-    let shared = recognizer();
-    let other = Arc::new(Recognizer::new(
-        shared.model().clone(),
-        None,
-        RecognizerConfig::default(),
-    ));
-    let (ink, label) = ink_fixture("hello");
-    assert_eq!(other.recognize(&ink, 1, "").unwrap().raw, label);
 }

@@ -9,7 +9,7 @@ use clap::Args;
 use nib_engine::pack::LanguagePack;
 use nib_handwriting::{
     DecodeParams, ErrorCounts, Ink, Recognition, Recognizer, RecognizerConfig, UnipenDoc, features,
-    frames_for, normalise_label, read_ink,
+    frames_for, normalise_label,
 };
 use plotters::prelude::*;
 use serde_json::json;
@@ -124,10 +124,10 @@ pub struct RecognizeArgs {
 fn inks_of(path: &Path, segment: Option<&str>) -> Result<Vec<(String, Ink, Option<String>)>> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if nib_handwriting::Format::detect(path, &bytes) != nib_handwriting::Format::Unipen {
-        let (ink, label) = read_ink(path)?;
+        let (ink, label) = nib_handwriting::parse_ink(&bytes, path)?;
         return Ok(vec![(path.display().to_string(), ink, label)]);
     }
-    let doc = UnipenDoc::read_file(path)?;
+    let doc = UnipenDoc::from_bytes(&bytes, path, &nib_handwriting::unipen_root(path))?;
     for missing in &doc.missing {
         eprintln!(
             "nib: warning: {}: missing include {missing}",
@@ -145,7 +145,7 @@ fn inks_of(path: &Path, segment: Option<&str>) -> Result<Vec<(String, Ink, Optio
         }
     }
     if out.is_empty() && segment.is_none() {
-        let (ink, label) = read_ink(path)?;
+        let (ink, label) = nib_handwriting::parse_ink(&bytes, path)?;
         out.push((path.display().to_string(), ink, label));
     }
     if out.is_empty() {
@@ -665,15 +665,8 @@ pub fn render_svg(ink: &Ink, lines: &[String]) -> Result<String> {
                 .filter(|p| p.x.is_finite() && p.y.is_finite())
                 .map(|p| at(p.x, p.y))
                 .collect();
-            // Dark colours in turn, so that neighbouring strokes differ.
-            const COLOURS: [RGBColor; 5] = [
-                RGBColor(31, 119, 180),
-                RGBColor(214, 39, 40),
-                RGBColor(44, 160, 44),
-                RGBColor(148, 103, 189),
-                RGBColor(140, 86, 75),
-            ];
-            let colour = COLOURS[i % COLOURS.len()];
+            // Colours in turn, so that neighbouring strokes differ.
+            let colour = crate::report::COLOURS[i % crate::report::COLOURS.len()];
             if let Some(&first) = points.first() {
                 root.draw(&Circle::new(first, 3, colour.filled()))?;
             }

@@ -178,7 +178,8 @@ pub fn text(partial: &Partial, summary: &Value) -> String {
     out
 }
 
-const COLOURS: [RGBColor; 6] = [
+/// Chart colours, taken in turn (also the strokes of `nib ink-svg`).
+pub(crate) const COLOURS: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),

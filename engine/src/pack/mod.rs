@@ -403,11 +403,6 @@ impl LanguagePack {
         Some(LexiconNode { addr, out })
     }
 
-    /// Whether some lexicon key continues past `node`.
-    pub fn lexicon_has_children(&self, node: LexiconNode) -> bool {
-        !self.lexicon.as_fst().node(node.addr).is_empty()
-    }
-
     /// The words whose folded key ends at `node` (none if the prefix is not
     /// itself a key).
     pub fn lexicon_words(&self, node: LexiconNode) -> impl Iterator<Item = WordRef<'_>> {

@@ -14,7 +14,7 @@ mod unipen;
 use std::path::Path;
 
 pub use json::{strokes_of as json_strokes, to_json};
-pub use unipen::{Segment, UnipenDoc};
+pub use unipen::{Segment, UnipenDoc, root_of as unipen_root};
 
 use crate::error::{Error, Result};
 use crate::ink::Ink;
@@ -69,22 +69,12 @@ pub fn parse_ink(bytes: &[u8], path: &Path) -> Result<(Ink, Option<String>)> {
         Format::Json => json::parse(text("JSON ink")?, path),
         Format::InkMl => inkml::parse(text("InkML")?, path),
         Format::Unipen => {
-            let doc = UnipenDoc::read_file(path)?;
-            let strokes = doc
-                .components
-                .iter()
-                .filter(|(down, _)| *down)
-                .map(|(_, s)| {
-                    s.iter()
-                        .map(|p| crate::ink::Point::new(p.x, -p.y, p.t))
-                        .collect()
-                })
-                .collect();
+            let doc = UnipenDoc::from_bytes(bytes, path, &unipen::root_of(path))?;
             let label = match doc.segments.as_slice() {
                 [one] => Some(one.label.clone()),
                 _ => None,
             };
-            Ok((Ink::new(strokes), label))
+            Ok((doc.pen_down_ink(true), label))
         }
     }
 }

@@ -71,16 +71,23 @@ struct State {
     t0: f64,
 }
 
+impl State {
+    /// The state at the start of a file: X and Y columns until `.COORD`
+    /// says otherwise.
+    fn new() -> Self {
+        Self {
+            coord: vec!["X".into(), "Y".into()],
+            ..State::default()
+        }
+    }
+}
+
 impl UnipenDoc {
     /// Reads the label file `path`, resolving includes under `root` (the
     /// directory holding `data/` and `include/`).
     pub fn read(path: &Path, root: &Path) -> Result<Self> {
         let mut doc = UnipenDoc::default();
-        let mut state = State {
-            coord: vec!["X".into(), "Y".into()],
-            ..State::default()
-        };
-        parse(path, root, &mut doc, &mut state, 0)?;
+        parse(path, root, &mut doc, &mut State::new(), 0)?;
         Ok(doc)
     }
 
@@ -88,25 +95,30 @@ impl UnipenDoc {
     /// includes are looked for under `root`.
     pub fn from_bytes(bytes: &[u8], path: &Path, root: &Path) -> Result<Self> {
         let mut doc = UnipenDoc::default();
-        let mut state = State {
-            coord: vec!["X".into(), "Y".into()],
-            ..State::default()
-        };
-        parse_bytes(bytes, path, root, &mut doc, &mut state, 0)?;
+        parse_bytes(bytes, path, root, &mut doc, &mut State::new(), 0)?;
         Ok(doc)
     }
 
-    /// Reads a label file, taking as root the nearest ancestor directory
-    /// that holds an `include` directory (else the file's own directory).
+    /// Reads a label file, its includes resolved under [`root_of`] it.
     pub fn read_file(path: &Path) -> Result<Self> {
-        let root = path
-            .ancestors()
-            .skip(1)
-            .find(|d| d.join("include").is_dir())
-            .or_else(|| path.parent())
-            .unwrap_or(Path::new("."))
-            .to_path_buf();
-        Self::read(path, &root)
+        Self::read(path, &root_of(path))
+    }
+
+    /// All pen-down components as one ink, y flipped into screen
+    /// orientation when `flip_y`.
+    pub fn pen_down_ink(&self, flip_y: bool) -> Ink {
+        Ink::new(
+            self.components
+                .iter()
+                .filter(|(down, _)| *down)
+                .map(|(_, points)| {
+                    points
+                        .iter()
+                        .map(|p| Point::new(p.x, if flip_y { -p.y } else { p.y }, p.t))
+                        .collect()
+                })
+                .collect(),
+        )
     }
 
     /// The ink a delineation names, y flipped into screen orientation when
@@ -143,6 +155,18 @@ impl UnipenDoc {
         }
         (!strokes.is_empty()).then(|| Ink::new(strokes))
     }
+}
+
+/// The root a UNIPEN file's includes are resolved under: the nearest
+/// ancestor directory that holds an `include` directory, else the file's
+/// own directory.
+pub fn root_of(path: &Path) -> std::path::PathBuf {
+    path.ancestors()
+        .skip(1)
+        .find(|d| d.join("include").is_dir())
+        .or_else(|| path.parent())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
 }
 
 /// `c` or `c:p`.
