@@ -40,5 +40,5 @@ pub use error::{Error, Result};
 pub use session::{FieldType, Session, SessionOptions};
 pub use suggest::{MAX_WORD_CHARS, NeuralStage, Stages, Suggestion, SuggestionKind};
 pub use text::case::{TypedCase, apply_case, capitalise};
-pub use text::context::{ContextInfo, analyse as analyse_context};
-pub use text::fold::{fold, folded_starts_with};
+pub use text::context::{ContextInfo, analyse as analyse_context, split_token};
+pub use text::fold::{fold, folded_starts_with, is_apostrophe};

@@ -40,12 +40,7 @@
 use std::collections::HashMap;
 
 use nib_engine::pack::{LanguagePack, LexiconNode, WordId, WordRef};
-use nib_engine::{TypedCase, apply_case, fold};
-
-/// Apostrophes of every flavour (folded away from lexicon keys).
-fn is_apostrophe(c: char) -> bool {
-    matches!(c, '\'' | '\u{2019}' | '\u{02BC}' | '\u{2018}')
-}
+use nib_engine::{TypedCase, apply_case, fold, is_apostrophe, split_token};
 
 use crate::charset::{BLANK, Charset};
 use crate::model::LogProbs;
@@ -811,18 +806,6 @@ fn word_log_prob(
     (lambda * pair + (1.0 - lambda) * unigram).ln() as f32
 }
 
-/// Splits a written token into the punctuation before its word, the word
-/// and the punctuation after it.
-fn split_token(token: &str) -> (&str, &str, &str) {
-    let inner = |c: char| c.is_alphanumeric() || c == '\'' || c == '-';
-    let start = token.find(inner).unwrap_or(token.len());
-    let end = token[start..]
-        .char_indices()
-        .rfind(|&(_, c)| inner(c))
-        .map_or(start, |(i, c)| start + i + c.len_utf8());
-    (&token[..start], &token[start..end], &token[end..])
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -1039,13 +1022,6 @@ mod tests {
         assert_eq!(greedy(&lp, &charset), "Sso");
         let found = decoder(Some(&pack), &groups, &charset).decode(&lp, 1, None);
         assert_eq!(found[0].text, "so");
-    }
-
-    #[test]
-    fn splits_tokens() {
-        assert_eq!(split_token("(don't),"), ("(", "don't", "),"));
-        assert_eq!(split_token("..."), ("...", "", ""));
-        assert_eq!(split_token("word"), ("", "word", ""));
     }
 
     #[test]

@@ -225,7 +225,11 @@ impl Recognizer {
             params,
         };
         Recognition {
-            candidates: decoder.decode(log_probs, k, last_word(context)),
+            candidates: decoder.decode(
+                log_probs,
+                k,
+                nib_engine::analyse_context(context).previous_word,
+            ),
             raw: greedy(log_probs, self.model.charset()),
             feature_rows,
         }
@@ -243,14 +247,6 @@ impl Recognizer {
             last: None,
         }
     }
-}
-
-/// The last word of `context`, if it ends in one (not after a sentence end).
-fn last_word(context: &str) -> Option<&str> {
-    let token = context.split_whitespace().next_back()?;
-    let word = token.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
-    let ends_sentence = token.ends_with(['.', '!', '?']) || context.ends_with('\n');
-    (!word.is_empty() && !ends_sentence).then_some(word)
 }
 
 /// The ink of one writing area, recognised as it grows.
@@ -351,18 +347,5 @@ impl InkSession {
             .recognize_with(&features, k, &self.context, params)?;
         self.last = Some((self.generation, k, answer.clone()));
         Ok(answer)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_previous_word() {
-        assert_eq!(last_word("I would like "), Some("like"));
-        assert_eq!(last_word("Hello, world. "), None);
-        assert_eq!(last_word("\"well,"), Some("well"));
-        assert_eq!(last_word(""), None);
     }
 }
