@@ -38,6 +38,24 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
+def train_commands(t: dict) -> list:
+    """The training commands that produced the checkpoint: the first run, then
+    the run that continued from its best weights, if any."""
+    py = ".cache/lm/venv/bin/python -m handwriting.train.train"
+    init, a = t.get("continued_from"), t["args"]
+    lines = []
+    if init:
+        b = init["args"]
+        lines.append(f"{py} --work {init['run']} --lr {b['lr']:g} --warmup-steps {b['warmup_steps']} "
+                     f"--time-budget-min {b['time_budget_min']:g} --eval-every {b['eval_every']}")
+        a_init = f" --init {init['run']}/ckpt/{Path(init['checkpoint']).name}"
+    else:
+        a_init = ""
+    lines.append(f"{py} --work {t['run']}{a_init} --lr {a['lr']:g} --warmup-steps {a['warmup_steps']} "
+                 f"--time-budget-min {a['time_budget_min']:g} --eval-every {a['eval_every']}")
+    return lines
+
+
 def write_card(m: dict, out: Path) -> None:
     cfg = m["model"]["config"]
     t = m["training"]
@@ -102,6 +120,16 @@ def write_card(m: dict, out: Path) -> None:
         f"- {t['steps']:,} steps in {t['minutes']} min on {t['hardware']}; checkpoint `{t['checkpoint']}`",
         "  (best CER on a fixed validation subset of UNIPEN words, checked every "
         f"{a['eval_every']} steps).",
+    ]
+    init = t.get("continued_from")
+    if init:
+        lines += [
+            f"- This run continued from the weights of an earlier run's best checkpoint ({init['steps']:,} steps,",
+            f"  {init['elapsed'] / 60:.1f} min, the same data and configuration) with a fresh optimizer and a new",
+            f"  warmup and cosine schedule: {init['steps'] + t['steps']:,} steps and "
+            f"{init['elapsed'] / 60 + t['minutes']:.1f} min of training in all.",
+        ]
+    lines += [
         f"- CTC loss, AdamW (lr {a['lr']}, weight decay {a['weight_decay']}), warmup {a['warmup_steps']} steps then",
         "  cosine over the wall-clock budget, gradient clipping 1.0, dropout 0.15. Batches of at most",
         f"  {a['batch_points']} padded points ({a['max_batch']} samples), built from length-sorted pools.",
@@ -139,8 +167,8 @@ def write_card(m: dict, out: Path) -> None:
         "python3 languages/fetch.py                     # hershey-fonts-data into .cache/sources",
         "mkdir -p .cache/handwriting/unipen && tar -xJf ../shared/data/unipen/unipen-train_r01_v07-train.tar.xz -C .cache/handwriting/unipen",
         ".cache/lm/venv/bin/python languages/lm/pipeline.py corpus   # word lists for the synthetic ink",
-        f".cache/lm/venv/bin/python -m handwriting.train.train --work .cache/handwriting/run1 --time-budget-min {a['time_budget_min']:g} --eval-every {a['eval_every']}",
-        ".cache/lm/venv/bin/python -m handwriting.train.export --ckpt .cache/handwriting/run1/ckpt/best.pt",
+        *train_commands(t),
+        f".cache/lm/venv/bin/python -m handwriting.train.export --ckpt {t['run']}/ckpt/{t['checkpoint']}",
         "```",
         "",
         "Training is not bit-reproducible across machines (thread timing decides the step count",

@@ -117,7 +117,8 @@ def samples_seen(ck: dict, run_dir: Path) -> dict:
     """Training samples per source: counted by train.py, or for runs before
     the counter estimated from the batch sizes in train.log and the mix."""
     if ck.get("seen"):
-        return {"counted": True, **ck["seen"]}
+        before = (ck.get("init") or {}).get("seen", {})
+        return {"counted": True, **{k: v + before.get(k, 0) for k, v in ck["seen"].items()}}
     import re
 
     from .train import MIX
@@ -127,6 +128,22 @@ def samples_seen(ck: dict, run_dir: Path) -> dict:
     sizes = [int(m.group(1)) for m in re.finditer(r" batch (\d+)x\d+ ", text)]
     total = ck["step"] * (sum(sizes) / len(sizes)) if sizes else 0
     return {"counted": False, **{k: int(round(total * v)) for k, v in MIX.items()}}
+
+
+def continued_from(ck: dict) -> dict | None:
+    """The earlier run a checkpoint continued (train.py --init), with that
+    run's arguments read from its checkpoint, for the card."""
+    init = ck.get("init")
+    if not init:
+        return None
+    before = torch.load(init["checkpoint"], map_location="cpu", weights_only=False)
+    return {**init, "args": before["args"], "run": run_folder(Path(init["checkpoint"]))}
+
+
+def run_folder(ckpt: Path) -> str:
+    """A checkpoint's run folder, relative to the repository where it is inside."""
+    run = ckpt.resolve().parent.parent
+    return str(run.relative_to(REPO) if run.is_relative_to(REPO) else run)
 
 
 def sha256(path: Path) -> str:
@@ -231,8 +248,10 @@ def main() -> None:
                   "fp32_bytes": fp32.stat().st_size, "classes": len(charset.CHARS),
                   "onnx_fp32_vs_torch_max_abs": diff},
         "training": {"samples_seen": samples_seen(ck, ckpt_path.parent.parent), "steps": ck["step"], "minutes": round(ck["elapsed"] / 60, 1),
+                     "continued_from": continued_from(ck),
                      "best_valid_words_cer_subset": ck["best"], "args": ck["args"],
-                     "hardware": args.hardware, "checkpoint": ckpt_path.name},
+                     "hardware": args.hardware, "checkpoint": ckpt_path.name,
+                     "run": run_folder(ckpt_path)},
         "data": {"unipen_stats": dict(ustats), "valid_contributors": contributors_valid},
         "valid_fp32": res32,
         "valid_int8": res8,

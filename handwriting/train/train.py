@@ -124,6 +124,8 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=160)
     ap.add_argument("--conv", type=int, default=128)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init", default=None,
+                    help="start from this checkpoint's weights (same config) with a fresh optimizer and schedule")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -178,6 +180,17 @@ def main() -> None:
                              {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
     step, elapsed, best = 0, 0.0, float("inf")
     seen = {k: 0 for k in MIX}  # samples drawn per source (pool draws are counted when batched)
+    init = None  # the run this one continues: its checkpoint, steps, minutes and samples
+    if args.init:
+        ck = torch.load(args.init, map_location=device, weights_only=False)
+        if ck["config"] != model.config or ck["charset"] != charset.CHARS:
+            sys.exit(f"{args.init}: another model configuration or charset")
+        model.load_state_dict(ck["model"])
+        prior = ck.get("init") or {"steps": 0, "elapsed": 0.0, "seen": {}}
+        init = {"checkpoint": str(args.init), "steps": prior["steps"] + ck["step"],
+                "elapsed": prior["elapsed"] + ck["elapsed"],
+                "seen": {k: prior["seen"].get(k, 0) + ck.get("seen", {}).get(k, 0) for k in MIX}}
+        log(f"initialised from {args.init}: {init['steps']} steps, {init['elapsed'] / 60:.1f} min before")
     last = work / "ckpt/last.pt"
     if args.resume and last.exists():
         ck = torch.load(last, map_location=device, weights_only=False)
@@ -185,6 +198,7 @@ def main() -> None:
         opt.load_state_dict(ck["opt"])
         step, elapsed, best = ck["step"], ck["elapsed"], ck["best"]
         seen.update(ck.get("seen", {}))
+        init = ck.get("init")
         rng = np.random.default_rng([args.seed, step])
         log(f"resumed at step {step}, {elapsed / 60:.1f} min, best CER {best:.4f}")
 
@@ -194,7 +208,7 @@ def main() -> None:
         tmp = path.with_suffix(".tmp")
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                     "elapsed": elapsed, "best": best, "config": model.config,
-                    "charset": charset.CHARS, "args": vars(args), "seen": seen}, tmp)
+                    "charset": charset.CHARS, "args": vars(args), "seen": seen, "init": init}, tmp)
         os.replace(tmp, path)
 
     stop = {"flag": False}
