@@ -26,8 +26,13 @@ pub struct Config {
     /// `[0, 1]` (log domain). The default, 0.9, is the best of a grid over
     /// 0.5–0.9 on validation text (see ARCHITECTURE.md).
     pub lm_weight: f32,
-    /// Candidates the neural model rescores per call.
+    /// Candidates the neural model rescores per call (the best of the
+    /// n-gram ranking), and words it proposes before the first letter.
     pub lm_candidates: usize,
+    /// Words the neural model proposes itself while a word is typed (its
+    /// likeliest next words that start with the typed letters), rescored
+    /// beside the n-gram candidates; 0 turns the proposals off.
+    pub lm_proposals: usize,
     /// Time a call may spend before the neural stage is skipped.
     pub lm_budget: Duration,
     /// Which corrector decides what a typed word becomes at the space.
@@ -63,6 +68,7 @@ impl Default for Config {
             suggestions: 3,
             lm_weight: 0.9,
             lm_candidates: 8,
+            lm_proposals: 8,
             lm_budget: Duration::from_millis(10),
             corrector: Corrector::Spatial,
             touch_sigma: 0.45,

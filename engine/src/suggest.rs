@@ -15,9 +15,9 @@
 //! frequency and `P(w | previous)` from the pair counts; the typed case and
 //! the sentence position are then applied and duplicates merged.
 //!
-//! When a neural language model is loaded, the best n-gram candidates (and,
-//! before the first letter, the model's own likeliest next words that the
-//! lexicon knows) are rescored by it: the final score is
+//! When a neural language model is loaded, the best n-gram candidates and
+//! the model's own likeliest next words that the lexicon knows and that
+//! start with the typed letters are rescored by it: the final score is
 //! `w·ln P_lm(w | context) + (1 − w)·ln P_ngram(w)`. The model runs only
 //! while the call's budget lasts; past it the n-gram ranking stands and the
 //! [`Stages`] say so.
@@ -158,7 +158,7 @@ pub(crate) fn suggest(
         config,
         context,
         started,
-        predict: key.is_empty(),
+        proposals: Some(&key),
     };
     ranking.rank(candidates, &followers, TypedCase::of(&typed), k)
 }
@@ -201,9 +201,16 @@ pub(crate) struct Ranking<'a> {
     pub config: &'a Config,
     pub context: &'a str,
     pub started: Instant,
-    /// Before the first letter: the model may propose its own next words.
-    pub predict: bool,
+    /// The folded letters typed so far, when the model may propose its own
+    /// words that start with them (all words before the first letter).
+    pub proposals: Option<&'a str>,
 }
+
+/// Words the model proposes itself while letters are typed must be at
+/// least this likely as the next word (natural log; one in 200,000): the
+/// rarer ones do not reach the top of the list, and the floor spares
+/// folding thousands of token strings on every keystroke.
+const PROPOSAL_FLOOR: f32 = -12.2;
 
 impl<'a> Ranking<'a> {
     /// The n-gram log-probability of `word` after the previous word.
@@ -248,10 +255,23 @@ impl<'a> Ranking<'a> {
             }
         });
         let mut proposed: Vec<WordId> = Vec::new();
-        if self.predict
+        if let Some(key) = self.proposals
             && let Some((lm, state)) = &lm_state
         {
-            for (word, _) in lm.next_word_tokens(state, config.lm_candidates) {
+            let (kind, words) = if key.is_empty() {
+                let words = lm.next_word_tokens(state, config.lm_candidates);
+                (SuggestionKind::Prediction, words)
+            } else {
+                let completes = |word: &str| folded_starts_with(word, key);
+                let words = lm.next_word_tokens_where(
+                    state,
+                    config.lm_proposals,
+                    PROPOSAL_FLOOR,
+                    completes,
+                );
+                (SuggestionKind::Completion, words)
+            };
+            for (word, _) in words {
                 if let Some(w) = self.pack.lookup(word).and_then(|id| self.pack.word(id))
                     && !w.offensive
                 {
@@ -259,7 +279,7 @@ impl<'a> Ranking<'a> {
                     candidates.push(Candidate {
                         word: w,
                         bias: 0.0,
-                        kind: SuggestionKind::Prediction,
+                        kind,
                     });
                 }
             }

@@ -161,3 +161,33 @@ fn the_engine_ranks_with_the_model_when_loaded() {
         .unwrap();
     assert_eq!(stages.neural, nib_engine::NeuralStage::OverBudget);
 }
+
+#[test]
+fn the_model_proposes_completions_of_the_typed_letters() {
+    // No n-gram candidate is rescored: what the model adds is its own words.
+    let with_proposals = |proposals: usize| {
+        nib_engine::Engine::builder()
+            .pack_dir(nib_tests::pack_dir(), ["en"])
+            .language_model(lm_dir(), runtime(), 1)
+            .config(nib_engine::Config {
+                lm_budget: std::time::Duration::from_secs(5),
+                lm_candidates: 0,
+                lm_proposals: proposals,
+                ..Default::default()
+            })
+            .build()
+            .unwrap()
+    };
+    let texts = |engine: &nib_engine::Engine| -> Vec<String> {
+        let (suggestions, stages) = engine
+            .suggest_with_stages("en", "I would like a cup of", "c", 3)
+            .unwrap();
+        assert_eq!(stages.neural, nib_engine::NeuralStage::Ran);
+        suggestions.into_iter().map(|s| s.text).collect()
+    };
+    let proposed = texts(&with_proposals(8));
+    assert_eq!(proposed[0], "coffee", "{proposed:?}");
+    assert!(proposed.iter().all(|w| w.starts_with('c')), "{proposed:?}");
+    let ngram_only = texts(&with_proposals(0));
+    assert!(!ngram_only.contains(&"coffee".to_owned()), "{ngram_only:?}");
+}

@@ -45,6 +45,10 @@ pub struct Setup {
     pub ort: PathBuf,
     /// Overrides the neural model's weight.
     pub lm_weight: Option<f32>,
+    /// Overrides the number of n-gram candidates the model rescores.
+    pub lm_candidates: Option<usize>,
+    /// Overrides the number of words the model proposes while typing.
+    pub lm_proposals: Option<usize>,
     /// Overrides the neural stage's budget, in milliseconds.
     pub lm_budget_ms: Option<u64>,
     /// The autocorrect.
@@ -103,6 +107,8 @@ pub fn engine_for<S: AsRef<str>>(setup: &Setup, languages: &[S]) -> Result<Engin
     if let Some(weight) = setup.lm_weight {
         config.lm_weight = weight;
     }
+    config.lm_candidates = setup.lm_candidates.unwrap_or(config.lm_candidates);
+    config.lm_proposals = setup.lm_proposals.unwrap_or(config.lm_proposals);
     if let Some(ms) = setup.lm_budget_ms {
         config.lm_budget = std::time::Duration::from_millis(ms);
     }

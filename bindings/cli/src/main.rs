@@ -29,9 +29,15 @@ struct Cli {
     /// ONNX Runtime library (default: the pinned wheel's, fetched into .cache/sources).
     #[arg(long, global = true, env = "NIB_ORT")]
     ort: Option<PathBuf>,
-    /// Weight of the neural model against the n-gram score, 0 to 1 (default 0.7).
+    /// Weight of the neural model against the n-gram score, 0 to 1 (default 0.9).
     #[arg(long, global = true)]
     lm_weight: Option<f32>,
+    /// Best n-gram candidates the neural model rescores per call (default 8).
+    #[arg(long, global = true)]
+    lm_candidates: Option<usize>,
+    /// Words the neural model proposes itself while a word is typed, 0 for none (default 8).
+    #[arg(long, global = true)]
+    lm_proposals: Option<usize>,
     /// Time in milliseconds a call may spend before the neural stage is skipped (default 10).
     #[arg(long, global = true)]
     lm_budget_ms: Option<u64>,
@@ -116,6 +122,8 @@ fn main() -> ExitCode {
         },
         ort: cli.ort.unwrap_or_else(commands::default_runtime),
         lm_weight: cli.lm_weight,
+        lm_candidates: cli.lm_candidates,
+        lm_proposals: cli.lm_proposals,
         lm_budget_ms: cli.lm_budget_ms,
         corrector: cli.corrector,
         adaptation: !cli.no_adaptation,

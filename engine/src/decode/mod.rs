@@ -145,7 +145,7 @@ impl<'a> Decoder<'a> {
             config: self.config,
             context: self.context,
             started,
-            predict: false,
+            proposals: None,
         }
     }
 

@@ -49,6 +49,12 @@ pub const MAX_WORD_TOKENS: usize = 8;
 const CONTEXT_CACHE: usize = 16;
 /// Word scores kept per context before the memo is cleared.
 const WORD_MEMO: usize = 4096;
+/// Words whose tokens are remembered before that memo is cleared: the
+/// candidates of a keystroke come back on the next one.
+const TOKEN_MEMO: usize = 8192;
+
+/// A word's token ids, `None` where the tokenizer cannot spell it.
+type WordTokens = Option<Arc<[u32]>>;
 
 /// Shape of the model, from `metrics.json`.
 #[derive(Debug, Clone, Deserialize)]
@@ -118,6 +124,8 @@ pub struct NeuralLm {
     /// word on its own, used for next-word candidates).
     word_starts: Vec<Option<String>>,
     states: Mutex<LruCache<Vec<u32>, Arc<ContextState>>>,
+    /// Words tokenized before (tokenizing costs microseconds per word).
+    word_token_memo: Mutex<HashMap<String, WordTokens>>,
 }
 
 impl std::fmt::Debug for NeuralLm {
@@ -208,6 +216,7 @@ impl NeuralLm {
             states: Mutex::new(LruCache::new(
                 NonZeroUsize::new(CONTEXT_CACHE).unwrap_or(NonZeroUsize::MIN),
             )),
+            word_token_memo: Mutex::new(HashMap::new()),
         };
         // One step proves that the file is a model of the expected shape.
         lm.state(&[lm.bos])
@@ -251,10 +260,14 @@ impl NeuralLm {
         ids
     }
 
-    /// Drops every cached context state (they hold what the user typed),
-    /// for `forget` and `clear`.
+    /// Drops every cached context state and tokenized word (they hold what
+    /// the user typed), for `forget` and `clear`.
     pub fn clear_cache(&self) {
         self.states
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.word_token_memo
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
@@ -311,7 +324,7 @@ impl NeuralLm {
         if memo.len() > WORD_MEMO {
             memo.clear();
         }
-        let mut todo: Vec<(&str, Vec<u32>)> = Vec::new();
+        let mut todo: Vec<(&str, Arc<[u32]>)> = Vec::new();
         for &word in words {
             if memo.contains_key(word) || todo.iter().any(|(w, _)| *w == word) {
                 continue;
@@ -338,11 +351,31 @@ impl NeuralLm {
     /// Whole-word tokens (`▁word`) ranked by the probability of coming next,
     /// best first: the candidates of next-word prediction.
     pub fn next_word_tokens(&self, state: &ContextState, limit: usize) -> Vec<(&str, f32)> {
+        self.next_word_tokens_where(state, limit, f32::NEG_INFINITY, |_| true)
+    }
+
+    /// [`next_word_tokens`](Self::next_word_tokens) restricted to the words
+    /// `wanted` accepts (for example those that complete the typed letters)
+    /// and at least `floor` likely; `wanted` is asked only about those.
+    pub fn next_word_tokens_where(
+        &self,
+        state: &ContextState,
+        limit: usize,
+        floor: f32,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Vec<(&str, f32)> {
         let mut best: Vec<(usize, f32)> = state
             .log_probs
             .iter()
             .enumerate()
-            .filter(|(id, _)| self.word_starts.get(*id).is_some_and(Option::is_some))
+            .filter(|&(id, &lp)| {
+                lp >= floor
+                    && self
+                        .word_starts
+                        .get(id)
+                        .and_then(Option::as_deref)
+                        .is_some_and(&wanted)
+            })
             .map(|(id, &lp)| (id, lp))
             .collect();
         let limit = limit.min(best.len());
@@ -357,14 +390,32 @@ impl NeuralLm {
             .collect()
     }
 
-    fn word_tokens(&self, word: &str) -> Option<Vec<u32>> {
-        let encoding = self.tokenizer.encode(word, false).ok()?;
-        let ids = encoding.get_ids();
-        let ok = !ids.is_empty() && ids.len() <= MAX_WORD_TOKENS && !ids.contains(&self.unk);
-        ok.then(|| ids.to_vec())
+    fn word_tokens(&self, word: &str) -> WordTokens {
+        let mut memo = self
+            .word_token_memo
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(tokens) = memo.get(word) {
+            return tokens.clone();
+        }
+        let tokens = self
+            .tokenizer
+            .encode(word, false)
+            .ok()
+            .and_then(|encoding| {
+                let ids = encoding.get_ids();
+                let ok =
+                    !ids.is_empty() && ids.len() <= MAX_WORD_TOKENS && !ids.contains(&self.unk);
+                ok.then(|| Arc::from(ids))
+            });
+        if memo.len() >= TOKEN_MEMO {
+            memo.clear();
+        }
+        memo.insert(word.to_owned(), tokens.clone());
+        tokens
     }
 
-    fn score_batch(&self, state: &ContextState, words: &[(&str, Vec<u32>)]) -> Result<Vec<f32>> {
+    fn score_batch(&self, state: &ContextState, words: &[(&str, Arc<[u32]>)]) -> Result<Vec<f32>> {
         let batch = words.len();
         let width = words.iter().map(|(_, t)| t.len()).max().unwrap_or(1);
         let rows: Vec<Vec<i64>> = words
