@@ -27,7 +27,7 @@ use std::time::Instant;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::engine::Config;
-use crate::lm::NeuralLm;
+use crate::lm::{ContextState, NeuralLm};
 use crate::pack::{HEAVY_PREFIX_LIMIT, LanguagePack, WordId, WordRef};
 use crate::text::case::{TypedCase, apply_case};
 use crate::text::context::analyse;
@@ -231,11 +231,16 @@ impl<'a> Ranking<'a> {
 
     /// The candidates ranked, best first, with their scores, before the
     /// case of what was typed is applied.
+    ///
+    /// With `shown`, only the order of the best `shown` must be exact (see
+    /// [`rescore`](Self::rescore)); without, every rescored word gets its
+    /// full score (the autocorrect compares the typed word's).
     pub(crate) fn scored(
         &self,
         mut candidates: Vec<Candidate<'a>>,
         followers: &Followers,
         typed_case: TypedCase,
+        shown: Option<usize>,
         stages: &mut Stages,
     ) -> Vec<(f64, Candidate<'a>)> {
         let info = analyse(self.context);
@@ -333,18 +338,8 @@ impl<'a> Ranking<'a> {
                     .iter()
                     .map(|(_, c)| apply_case(c.word.surface, natural_case, info.sentence_start))
                     .collect();
-                let refs: Vec<&str> = written.iter().map(String::as_str).collect();
-                match lm.score_words(state, &refs) {
-                    Ok(lm_scores) => {
-                        let weight = f64::from(config.lm_weight.clamp(0.0, 1.0));
-                        for ((score, c), lm_score) in scored[..shortlist].iter_mut().zip(lm_scores)
-                        {
-                            if let Some(lm_score) = lm_score {
-                                let ngram = *score - c.bias;
-                                *score =
-                                    weight * f64::from(lm_score) + (1.0 - weight) * ngram + c.bias;
-                            }
-                        }
+                match self.rescore(lm, state, &mut scored[..shortlist], &written, shown) {
+                    Ok(()) => {
                         scored[..shortlist].sort_by(by_score);
                         stages.neural = NeuralStage::Ran;
                     }
@@ -353,6 +348,74 @@ impl<'a> Ranking<'a> {
             }
         }
         scored
+    }
+
+    /// Replaces the n-gram scores of `shortlist` (its words `written` as
+    /// the model sees them) by the mix with the neural model's.
+    ///
+    /// When only the best `shown` are wanted, a word is scored in full only
+    /// if it can still reach them: the log-probability of its first token
+    /// bounds the model's score of the whole word from above, so the words
+    /// with the best bounds are scored first, and the rest only where their
+    /// bound beats the `shown`-th best score so far. A word left out keeps
+    /// its bound as its score, below every word shown.
+    fn rescore(
+        &self,
+        lm: &NeuralLm,
+        state: &ContextState,
+        shortlist: &mut [(f64, Candidate<'a>)],
+        written: &[String],
+        shown: Option<usize>,
+    ) -> crate::Result<()> {
+        let weight = f64::from(self.config.lm_weight.clamp(0.0, 1.0));
+        let mix = |lm_score: f32, ngram_with_bias: f64, bias: f64| {
+            weight * f64::from(lm_score) + (1.0 - weight) * (ngram_with_bias - bias) + bias
+        };
+        let mut rounds: Vec<Vec<usize>> = vec![(0..shortlist.len()).collect()];
+        let mut bounds: Vec<f64> = Vec::new();
+        if let Some(shown) = shown {
+            bounds = shortlist
+                .iter()
+                .zip(written)
+                .map(|((score, c), word)| {
+                    lm.first_token_log_prob(state, word)
+                        .map_or(f64::NEG_INFINITY, |lp| mix(lp, *score, c.bias))
+                })
+                .collect();
+            let mut order: Vec<usize> = (0..shortlist.len()).collect();
+            order.sort_by(|&a, &b| bounds[b].total_cmp(&bounds[a]));
+            let later = order.split_off(shown.min(order.len()));
+            rounds = vec![order, later];
+        }
+        let mut best: Vec<f64> = Vec::new();
+        for (round, mut words) in rounds.into_iter().enumerate() {
+            if round > 0 {
+                // The `shown`-th best full score so far: a word bounded below
+                // it cannot be shown.
+                best.sort_by(|a, b| b.total_cmp(a));
+                let bar = shown
+                    .and_then(|k| best.get(k.saturating_sub(1)).copied())
+                    .unwrap_or(f64::NEG_INFINITY);
+                let (keep, left_out): (Vec<usize>, Vec<usize>) =
+                    words.into_iter().partition(|&i| bounds[i] > bar);
+                for i in left_out {
+                    if bounds[i].is_finite() {
+                        shortlist[i].0 = bounds[i].min(bar);
+                    }
+                }
+                words = keep;
+            }
+            let refs: Vec<&str> = words.iter().map(|&i| written[i].as_str()).collect();
+            let lm_scores = lm.score_words(state, &refs)?;
+            for (&i, lm_score) in words.iter().zip(lm_scores) {
+                if let Some(lm_score) = lm_score {
+                    let (score, c) = &mut shortlist[i];
+                    *score = mix(lm_score, *score, c.bias);
+                    best.push(*score);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The top `k` suggestions among `candidates`.
@@ -364,7 +427,7 @@ impl<'a> Ranking<'a> {
         k: usize,
     ) -> (Vec<Suggestion>, Stages) {
         let mut stages = Stages::unused();
-        let scored = self.scored(candidates, followers, typed_case, &mut stages);
+        let scored = self.scored(candidates, followers, typed_case, Some(k), &mut stages);
         let sentence_start = analyse(self.context).sentence_start;
         // `k` comes from the host and may be huge; reserving it up front would
         // abort on allocation failure.

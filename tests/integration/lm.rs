@@ -191,3 +191,35 @@ fn the_model_proposes_completions_of_the_typed_letters() {
     let ngram_only = texts(&with_proposals(0));
     assert!(!ngram_only.contains(&"coffee".to_owned()), "{ngram_only:?}");
 }
+
+#[test]
+fn words_left_unscored_could_not_have_been_shown() {
+    // A short list scores in full only the words whose first token can
+    // still reach it; a long list scores nearly all. Their heads agree.
+    let engine = nib_engine::Engine::builder()
+        .pack_dir(nib_tests::pack_dir(), ["en", "de"])
+        .language_model(lm_dir(), runtime(), 1)
+        .config(nib_engine::Config {
+            lm_budget: std::time::Duration::from_secs(5),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let cases = [
+        ("en", "I would like a cup of", ""),
+        ("en", "I would like a cup of", "t"),
+        ("en", "Where are you", "g"),
+        ("en", "She said that", "th"),
+        ("de", "Ich habe keine", "Z"),
+        ("de", "Wir gehen morgen", "in"),
+    ];
+    for (lang, context, typed) in cases {
+        let head = |k: usize| -> Vec<String> {
+            let (suggestions, stages) =
+                engine.suggest_with_stages(lang, context, typed, k).unwrap();
+            assert_eq!(stages.neural, nib_engine::NeuralStage::Ran);
+            suggestions.into_iter().take(3).map(|s| s.text).collect()
+        };
+        assert_eq!(head(3), head(40), "{lang} {context:?} {typed:?}");
+    }
+}

@@ -295,6 +295,7 @@ impl<'a> Decoder<'a> {
             candidates,
             &followers,
             TypedCase::Natural,
+            None,
             &mut stages,
         );
         scored
@@ -494,6 +495,7 @@ impl<'a> Decoder<'a> {
             candidates,
             &followers,
             TypedCase::of(literal),
+            None,
             &mut stages,
         );
         let typed_score = match scored.iter().find(|(_, c)| fold(c.word.surface) == key) {

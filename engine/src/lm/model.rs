@@ -390,6 +390,14 @@ impl NeuralLm {
             .collect()
     }
 
+    /// `log P(first token of word | context)`, an upper bound of the
+    /// word's score that costs no model run; `None` where the tokenizer
+    /// cannot spell the word.
+    pub fn first_token_log_prob(&self, state: &ContextState, word: &str) -> Option<f32> {
+        let tokens = self.word_tokens(word)?;
+        state.log_probs.get(*tokens.first()? as usize).copied()
+    }
+
     fn word_tokens(&self, word: &str) -> WordTokens {
         let mut memo = self
             .word_token_memo
