@@ -126,6 +126,9 @@ pub struct NeuralLm {
     states: Mutex<LruCache<Vec<u32>, Arc<ContextState>>>,
     /// Words tokenized before (tokenizing costs microseconds per word).
     word_token_memo: Mutex<HashMap<String, WordTokens>>,
+    /// The last context and its token ids: every letter of a word asks for
+    /// the same context again.
+    last_context: Mutex<Option<(String, Vec<u32>)>>,
 }
 
 impl std::fmt::Debug for NeuralLm {
@@ -217,6 +220,7 @@ impl NeuralLm {
                 NonZeroUsize::new(CONTEXT_CACHE).unwrap_or(NonZeroUsize::MIN),
             )),
             word_token_memo: Mutex::new(HashMap::new()),
+            last_context: Mutex::new(None),
         };
         // One step proves that the file is a model of the expected shape.
         lm.state(&[lm.bos])
@@ -237,6 +241,18 @@ impl NeuralLm {
     /// The token ids of the text before the cursor, `<s>` at each sentence
     /// start, cut to the model's window (leaving room for a word).
     pub fn context_ids(&self, context: &str) -> Vec<u32> {
+        let mut last = self.last_context.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((text, ids)) = last.as_ref()
+            && text == context
+        {
+            return ids.clone();
+        }
+        let ids = self.tokenize_context(context);
+        *last = Some((context.to_owned(), ids.clone()));
+        ids
+    }
+
+    fn tokenize_context(&self, context: &str) -> Vec<u32> {
         let mut ids = vec![self.bos];
         let mut rest = context;
         while !rest.trim().is_empty() {
@@ -260,7 +276,7 @@ impl NeuralLm {
         ids
     }
 
-    /// Drops every cached context state and tokenized word (they hold what
+    /// Drops every cached context state, tokenized word and context (they hold what
     /// the user typed), for `forget` and `clear`.
     pub fn clear_cache(&self) {
         self.states
@@ -271,6 +287,7 @@ impl NeuralLm {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        *self.last_context.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// The state after `ids`, from the cache or by extending the longest
