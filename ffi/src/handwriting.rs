@@ -41,7 +41,8 @@ impl HandwritingRecognizer {
     /// Loads the stroke model in `model_dir` (`model.int8.onnx`,
     /// `charset.txt`, `SHA256SUMS`) with the ONNX Runtime library at
     /// `runtime`, and uses `engine`'s pack for `language` to constrain and
-    /// rank words.
+    /// rank words, and its neural language model, when it has one, to rank
+    /// words written after text (`InkArea.setContext`).
     ///
     /// Fails with `ModelUnavailable` when the model or the runtime is
     /// missing, damaged or of the wrong version, `UnknownLanguage` when the
@@ -62,7 +63,8 @@ impl HandwritingRecognizer {
             Path::new(&runtime),
             Some(pack),
             config,
-        )?;
+        )?
+        .with_language_model(engine.language_model().cloned());
         Ok(Arc::new(Self {
             inner: RwLock::new(Some(Arc::new(recognizer))),
         }))

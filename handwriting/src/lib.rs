@@ -55,6 +55,7 @@ mod ink;
 mod model;
 mod read;
 mod recognizer;
+mod rescore;
 
 pub use charset::{BLANK, Charset, normalise_label};
 pub use decode::{Candidate, DecodeParams, Decoder, Groups, greedy};

@@ -28,6 +28,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use nib_engine::lm::NeuralLm;
 use nib_engine::pack::LanguagePack;
 
 use crate::decode::{Candidate, DecodeParams, Decoder, Groups, greedy};
@@ -35,6 +36,7 @@ use crate::error::{InkError, Result};
 use crate::features::{CleanStroke, Features, features_bounded};
 use crate::ink::{Ink, InkLimits, Point, validate_stroke};
 use crate::model::{LogProbs, StrokeModel};
+use crate::rescore::neural_rescore;
 
 /// Settings of a recognizer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,6 +52,18 @@ pub struct RecognizerConfig {
     /// [`DecodeParams::completion_penalty`]); `None` turns them off. Set
     /// by hand, not tuned: UNIPEN has no half-written words.
     pub session_completion_penalty: Option<f32>,
+    /// Weight of the neural language model's score of a whole reading
+    /// (given the text before the ink) added to the search's, when the
+    /// recognizer has a model ([`Recognizer::with_language_model`]); 0
+    /// turns it off. Chosen on the tuning fifth of the UNIPEN validation
+    /// writers (see ARCHITECTURE.md).
+    pub neural_weight: f32,
+    /// The search's best readings that the neural model rescores (at least
+    /// the number asked for).
+    pub neural_candidates: usize,
+    /// Nats added per word the neural model scores, against its preference
+    /// for readings of fewer words.
+    pub neural_word_bonus: f32,
 }
 
 impl Default for RecognizerConfig {
@@ -59,6 +73,9 @@ impl Default for RecognizerConfig {
             limits: InkLimits::default(),
             max_feature_rows: 6_000,
             session_completion_penalty: Some(2.0),
+            neural_weight: 0.5,
+            neural_candidates: 8,
+            neural_word_bonus: 5.0,
         }
     }
 }
@@ -72,6 +89,8 @@ pub struct Recognition {
     pub raw: String,
     /// Resampled points the model read.
     pub feature_rows: usize,
+    /// Whether the neural language model rescored the readings.
+    pub neural: bool,
 }
 
 /// A stroke model with a language pack: immutable, shared.
@@ -79,6 +98,7 @@ pub struct Recognition {
 pub struct Recognizer {
     model: Arc<StrokeModel>,
     pack: Option<Arc<LanguagePack>>,
+    lm: Option<Arc<NeuralLm>>,
     groups: Groups,
     config: RecognizerConfig,
 }
@@ -95,6 +115,7 @@ impl Recognizer {
         Self {
             model,
             pack,
+            lm: None,
             groups,
             config,
         }
@@ -120,9 +141,26 @@ impl Recognizer {
         Self {
             model: self.model.clone(),
             pack: self.pack.clone(),
+            lm: self.lm.clone(),
             groups: self.groups.clone(),
             config,
         }
+    }
+
+    /// The same recognizer with the engine's neural language model (or
+    /// none) to rescore its best readings with the text before the ink.
+    /// Only used with a pack: without one the recognizer is the plain
+    /// stroke model.
+    pub fn with_language_model(&self, lm: Option<Arc<NeuralLm>>) -> Self {
+        Self {
+            lm,
+            ..self.with_config(self.config)
+        }
+    }
+
+    /// The neural language model, if any.
+    pub fn language_model(&self) -> Option<&Arc<NeuralLm>> {
+        self.lm.as_ref()
     }
 
     /// The same model and settings with another pack (or none).
@@ -224,14 +262,35 @@ impl Recognizer {
             charset: self.model.charset(),
             params,
         };
+        let previous = nib_engine::analyse_context(context).previous_word;
+        let lm = self
+            .lm
+            .as_deref()
+            .filter(|_| self.pack.is_some() && self.config.neural_weight > 0.0 && k > 0);
+        let mut neural = false;
+        let candidates = match lm {
+            Some(lm) => {
+                let mut candidates =
+                    decoder.decode(log_probs, k.max(self.config.neural_candidates), previous);
+                // A failing model leaves the search's ranking.
+                neural = neural_rescore(
+                    lm,
+                    context,
+                    &mut candidates,
+                    self.config.neural_weight,
+                    self.config.neural_word_bonus,
+                )
+                .is_ok();
+                candidates.truncate(k);
+                candidates
+            }
+            None => decoder.decode(log_probs, k, previous),
+        };
         Recognition {
-            candidates: decoder.decode(
-                log_probs,
-                k,
-                nib_engine::analyse_context(context).previous_word,
-            ),
+            candidates,
             raw: greedy(log_probs, self.model.charset()),
             feature_rows,
+            neural,
         }
     }
 

@@ -3,7 +3,7 @@ use std::path::Path;
 use nib_handwriting::{
     Error, Ink, InkError, Point, RecognizerConfig, StrokeModel, features, parse_ink,
 };
-use nib_tests::{hw_model_dir, ink_fixture, recognizer, runtime};
+use nib_tests::{hw_model_dir, ink_fixture, neural_lm, recognizer, runtime};
 use proptest::prelude::*;
 
 #[test]
@@ -19,6 +19,50 @@ fn synthetic_words_and_a_line_are_recognised_with_the_lexicon() {
         assert!(r.candidates.windows(2).all(|w| w[0].score >= w[1].score));
         assert!(r.candidates.windows(2).all(|w| w[0].text != w[1].text));
     }
+}
+
+#[test]
+fn the_neural_model_rescores_words_written_after_text() {
+    let plain = recognizer();
+    let neural = plain.with_language_model(Some(neural_lm()));
+    let (ink, label) = ink_fixture("hello");
+    // A word written alone: the model has nothing to add.
+    let alone = neural.recognize(&ink, 3, "").unwrap();
+    assert!(alone.neural);
+    assert_eq!(
+        alone.candidates,
+        plain.recognize(&ink, 3, "").unwrap().candidates
+    );
+    // After text, each reading gains the weighted model score of its words.
+    let context = "She looked up and said";
+    let before = plain.recognize(&ink, 8, context).unwrap();
+    let after = neural.recognize(&ink, 8, context).unwrap();
+    assert!(after.neural && !before.neural);
+    assert_eq!(after.candidates[0].text, label);
+    let lm = neural_lm();
+    let config = neural.config();
+    for c in &after.candidates {
+        let searched = before.candidates.iter().find(|b| b.text == c.text).unwrap();
+        let mut left = format!("{context} ");
+        let mut neural_score = 0.0;
+        for token in c.text.split_whitespace() {
+            let word = nib_engine::split_token(token).1;
+            if word.chars().any(char::is_alphanumeric) {
+                let state = lm.state(&lm.context_ids(&left)).unwrap();
+                neural_score +=
+                    lm.score_words(&state, &[word]).unwrap()[0].unwrap() + config.neural_word_bonus;
+                left = format!("{left}{word} ");
+            }
+        }
+        let expected = searched.score + config.neural_weight * neural_score;
+        assert!((c.score - expected).abs() < 1e-3, "{c:?} {expected}");
+    }
+    assert!(
+        after
+            .candidates
+            .windows(2)
+            .all(|w| w[0].score >= w[1].score)
+    );
 }
 
 #[test]

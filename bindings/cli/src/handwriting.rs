@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Args;
+use nib_engine::lm::NeuralLm;
 use nib_engine::pack::LanguagePack;
 use nib_handwriting::{
     DecodeParams, ErrorCounts, Ink, Recognition, Recognizer, RecognizerConfig, UnipenDoc, features,
@@ -57,6 +58,12 @@ pub struct HwArgs {
     /// Labels tried per frame at most.
     #[arg(long)]
     labels_per_frame: Option<usize>,
+    /// Weight of the neural language model's score of each reading (0: not used).
+    #[arg(long)]
+    neural_weight: Option<f32>,
+    /// Nats added per word the neural model scores.
+    #[arg(long)]
+    neural_word_bonus: Option<f32>,
 }
 
 impl HwArgs {
@@ -74,6 +81,12 @@ impl HwArgs {
                 labels_per_frame: self.labels_per_frame.unwrap_or(d.labels_per_frame),
                 ..d
             },
+            neural_weight: self
+                .neural_weight
+                .unwrap_or(RecognizerConfig::default().neural_weight),
+            neural_word_bonus: self
+                .neural_word_bonus
+                .unwrap_or(RecognizerConfig::default().neural_word_bonus),
             ..RecognizerConfig::default()
         }
     }
@@ -91,7 +104,21 @@ impl HwArgs {
             None
         };
         let dir = self.model.clone().unwrap_or_else(default_model_dir);
-        Ok(Recognizer::load(&dir, &setup.ort, pack, self.config())?)
+        let recognizer = Recognizer::load(&dir, &setup.ort, pack, self.config())?;
+        Ok(recognizer.with_language_model(neural_lm(setup)))
+    }
+}
+
+/// The neural language model, unless `--no-lm`; a model that cannot be
+/// loaded is reported and recognition goes on without it.
+fn neural_lm(setup: &Setup) -> Option<Arc<NeuralLm>> {
+    let dir = setup.lm.as_ref()?;
+    match NeuralLm::load(dir, &setup.ort, 1) {
+        Ok(lm) => Some(Arc::new(lm)),
+        Err(e) => {
+            eprintln!("nib: warning: no neural language model: {e}");
+            None
+        }
     }
 }
 
@@ -218,6 +245,13 @@ pub struct EvalArgs {
     /// Write every sample's result as JSON Lines here.
     #[arg(long)]
     samples: Option<PathBuf>,
+    /// Recognise words in context: a text file of sentences, one per line.
+    /// Each word sample is given the text before one of the label's
+    /// occurrences in it (not sentence-initial; the occurrences taken in
+    /// turn), as if the ink were written after that text; samples whose
+    /// label the file lacks are left out.
+    #[arg(long)]
+    contexts: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -236,8 +270,44 @@ const MIN_LINE_POINTS_PER_CHAR: usize = 12;
 /// Longest sample, in resampled points (data.py).
 const MAX_POINTS: usize = 1600;
 
+/// The text before each occurrence of each word (lower case) in a file of
+/// sentences, first word of a sentence excepted.
+struct Contexts {
+    before: std::collections::HashMap<String, Vec<String>>,
+}
+
+impl Contexts {
+    fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut before: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for line in text.lines() {
+            let mut offset = 0;
+            for (n, token) in line.split_whitespace().enumerate() {
+                let at = offset + line[offset..].find(token).unwrap_or(0);
+                offset = at + token.len();
+                let (_, word, _) = nib_engine::split_token(token);
+                if n > 0 && !word.is_empty() && word.len() == token.len() {
+                    before
+                        .entry(word.to_lowercase())
+                        .or_default()
+                        .push(line[..at].to_owned());
+                }
+            }
+        }
+        Ok(Self { before })
+    }
+
+    /// A context for the `n`-th sample labelled `label`, if the file has one.
+    fn for_label(&self, label: &str, n: usize) -> Option<&str> {
+        let list = self.before.get(&label.to_lowercase())?;
+        list.get(n % list.len()).map(String::as_str)
+    }
+}
+
 /// One validation sample.
 struct Sample {
+    /// The text before the ink (`--contexts`), empty otherwise.
+    context: String,
     contributor: String,
     category: String,
     style: String,
@@ -363,6 +433,7 @@ fn unipen_samples(root: &Path, args: &EvalArgs) -> Result<(Vec<Sample>, BTreeMap
                         continue;
                     }
                     samples.push(Sample {
+                        context: String::new(),
                         contributor: contributor.clone(),
                         category: category.clone(),
                         style: doc.style.to_lowercase(),
@@ -434,11 +505,12 @@ fn groups_of(s: &Sample) -> Vec<String> {
     }
 }
 
-const MODES: [&str; 4] = [
+const MODES: [&str; 5] = [
     "model alone (greedy)",
     "no lexicon (beam)",
     "lexicon + word model",
     "lexicon, no word model",
+    "lexicon + word model + neural LM",
 ];
 
 pub fn eval(setup: &Setup, args: EvalArgs) -> Result {
@@ -457,6 +529,21 @@ pub fn eval(setup: &Setup, args: EvalArgs) -> Result {
         "all" => {}
         other => return Err(format!("--subset {other}: expected all, tune or rest").into()),
     }
+    if let Some(path) = &args.contexts {
+        let contexts = Contexts::read(path)?;
+        let mut turns: BTreeMap<String, usize> = BTreeMap::new();
+        samples.retain_mut(|s| {
+            let turn = turns.entry(s.label.to_lowercase()).or_default();
+            let found = (s.category != "8")
+                .then(|| contexts.for_label(&s.label, *turn))
+                .flatten();
+            *turn += 1;
+            found.is_some_and(|c| {
+                s.context = c.to_owned();
+                true
+            })
+        });
+    }
     if args.limit > 0 {
         samples.truncate(args.limit);
     }
@@ -470,7 +557,12 @@ pub fn eval(setup: &Setup, args: EvalArgs) -> Result {
         args.subset,
         started.elapsed().as_secs_f64()
     );
-    let lexical = args.hw.recognizer(setup, true)?;
+    // The full recognizer (with the neural model unless --no-lm), and the
+    // same without the neural model, without the word model, without the
+    // lexicon.
+    let neural = args.hw.recognizer(setup, true)?;
+    let lexical = neural.with_language_model(None);
+    let neural = neural.language_model().is_some().then_some(neural);
     let free = lexical.with_pack(None);
     let mut flat = *lexical.config();
     flat.decode.lm_weight = 0.0;
@@ -486,10 +578,24 @@ pub fn eval(setup: &Setup, args: EvalArgs) -> Result {
         let t0 = std::time::Instant::now();
         let f = lexical.features(&s.ink)?;
         let log_probs = lexical.model().run(&f)?;
-        let with = lexical.decode(&log_probs, f.rows(), 3, "");
-        timing.record(t0.elapsed().as_micros() as u64)?;
+        // Timed: what a user gets (the neural rescoring when loaded).
+        let (with, rescored) = match &neural {
+            Some(r) => {
+                let rescored = r.decode(&log_probs, f.rows(), 3, &s.context);
+                timing.record(t0.elapsed().as_micros() as u64)?;
+                (
+                    lexical.decode(&log_probs, f.rows(), 3, &s.context),
+                    Some(rescored),
+                )
+            }
+            None => {
+                let with = lexical.decode(&log_probs, f.rows(), 3, &s.context);
+                timing.record(t0.elapsed().as_micros() as u64)?;
+                (with, None)
+            }
+        };
         let without: Option<Recognition> =
-            (!args.no_free_beam).then(|| free.decode(&log_probs, f.rows(), 3, ""));
+            (!args.no_free_beam).then(|| free.decode(&log_probs, f.rows(), 3, &s.context));
         let texts = |r: &Recognition| {
             r.candidates
                 .iter()
@@ -497,12 +603,13 @@ pub fn eval(setup: &Setup, args: EvalArgs) -> Result {
                 .collect::<Vec<_>>()
         };
         let only: Option<Recognition> =
-            (!args.no_free_beam).then(|| lexicon_only.decode(&log_probs, f.rows(), 3, ""));
-        let results: [Option<Vec<String>>; 4] = [
+            (!args.no_free_beam).then(|| lexicon_only.decode(&log_probs, f.rows(), 3, &s.context));
+        let results: [Option<Vec<String>>; 5] = [
             Some(vec![with.raw.clone()]),
             without.as_ref().map(texts),
             Some(texts(&with)),
             only.as_ref().map(texts),
+            rescored.as_ref().map(texts),
         ];
         for (mode, result) in results.iter().enumerate() {
             let Some(list) = result else { continue };
@@ -521,8 +628,10 @@ pub fn eval(setup: &Setup, args: EvalArgs) -> Result {
                 log,
                 "{}",
                 json!({"source": s.source, "contributor": s.contributor, "category": s.category,
+                       "context": s.context,
                        "style": s.style, "label": s.label, "greedy": with.raw,
-                       "lexicon": texts(&with), "free": without.as_ref().map(texts)})
+                       "lexicon": texts(&with), "free": without.as_ref().map(texts),
+                       "neural": rescored.as_ref().map(texts)})
             )?;
         }
         if (i + 1) % 1000 == 0 {
@@ -585,7 +694,7 @@ pub fn eval(setup: &Setup, args: EvalArgs) -> Result {
     }
     writeln!(
         out,
-        "\n{} samples in {:.0} s; features + model + lexicon search per sample: p50 {:.2} ms, p99 {:.2} ms; settings {:?}",
+        "\n{} samples in {:.0} s; features + model + lexicon search (+ neural rescoring when loaded) per sample: p50 {:.2} ms, p99 {:.2} ms; settings {:?}",
         samples.len(),
         started.elapsed().as_secs_f64(),
         timing.value_at_quantile(0.5) as f64 / 1000.0,
