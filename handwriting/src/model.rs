@@ -8,8 +8,9 @@
 //! runtime itself is the engine's: [`nib_engine::lm::load_runtime`] loads
 //! it once per process, whichever model asks first.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 
 use ort::session::Session as OrtSession;
 use ort::value::Tensor;
@@ -162,6 +163,34 @@ impl StrokeModel {
         let one = [0f32, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0];
         loaded.run_rows(&one, 1)?;
         Ok(loaded)
+    }
+
+    /// The model in `dir`, shared: while anything in the process still
+    /// holds the one loaded from this directory with these checksums, it
+    /// is returned instead of a second copy (a keyboard makes one
+    /// recognizer per language); a model replaced on disk is loaded anew.
+    pub fn shared(dir: &Path, runtime: &Path) -> Result<Arc<Self>> {
+        type Loaded = HashMap<(PathBuf, String), Weak<StrokeModel>>;
+        static LOADED: Mutex<Option<Loaded>> = Mutex::new(None);
+        let sums_path = dir.join(CHECKSUM_FILE);
+        let sums = std::fs::read_to_string(&sums_path).map_err(|source| Error::Io {
+            path: sums_path.clone(),
+            source,
+        })?;
+        let key = (
+            std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
+            sums,
+        );
+        // Held while loading, so that two threads do not load one model twice.
+        let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+        let loaded = loaded.get_or_insert_with(HashMap::new);
+        loaded.retain(|_, model| model.strong_count() > 0);
+        if let Some(model) = loaded.get(&key).and_then(Weak::upgrade) {
+            return Ok(model);
+        }
+        let model = Arc::new(Self::load(dir, runtime)?);
+        loaded.insert(key, Arc::downgrade(&model));
+        Ok(model)
     }
 
     /// The model's directory.

@@ -121,7 +121,8 @@ impl Recognizer {
         }
     }
 
-    /// Loads the model in `model_dir` with ONNX Runtime from `runtime` and
+    /// Loads the model in `model_dir` with ONNX Runtime from `runtime` (or
+    /// shares the one already loaded, see [`StrokeModel::shared`]) and
     /// uses `pack`.
     pub fn load(
         model_dir: &Path,
@@ -130,7 +131,7 @@ impl Recognizer {
         config: RecognizerConfig,
     ) -> Result<Self> {
         Ok(Self::new(
-            Arc::new(StrokeModel::load(model_dir, runtime)?),
+            StrokeModel::shared(model_dir, runtime)?,
             pack,
             config,
         ))

@@ -220,6 +220,29 @@ fn a_damaged_model_is_a_typed_error() {
 }
 
 #[test]
+fn recognizers_of_one_model_directory_share_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["SHA256SUMS", "charset.txt", "model.int8.onnx"] {
+        std::fs::copy(hw_model_dir().join(f), dir.path().join(f)).unwrap();
+    }
+    let config = RecognizerConfig::default();
+    let load = || nib_handwriting::Recognizer::load(dir.path(), &runtime(), None, config).unwrap();
+    let (first, second) = (load(), load());
+    assert!(std::sync::Arc::ptr_eq(first.model(), second.model()));
+    // Once nothing holds it, a model damaged on disk is read again, and refused.
+    drop((first, second));
+    let path = dir.path().join("model.int8.onnx");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(matches!(
+        nib_handwriting::Recognizer::load(dir.path(), &runtime(), None, config),
+        Err(Error::Model { .. })
+    ));
+}
+
+#[test]
 fn the_typing_log_ink_event_is_recognised() {
     let (ink, label) = ink_fixture("world");
     let event = nib_engine::typing::Event::Ink {

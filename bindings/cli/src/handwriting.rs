@@ -328,18 +328,15 @@ fn level_of(category: &str) -> &'static str {
 /// segments of the category's level, not BAD, labelled, each (includes,
 /// delineation, label) once, files with a missing pen-data include skipped;
 /// then labels normalised and the length filters of data.py applied.
-fn unipen_samples(root: &Path, args: &EvalArgs) -> Result<(Vec<Sample>, BTreeMap<String, usize>)> {
+/// `charset` is the loaded model's (checked against its checksums).
+fn unipen_samples(
+    root: &Path,
+    args: &EvalArgs,
+    charset: &nib_handwriting::Charset,
+) -> Result<(Vec<Sample>, BTreeMap<String, usize>)> {
     let mut samples = Vec::new();
     let mut dropped: BTreeMap<String, usize> = BTreeMap::new();
     let mut seen = std::collections::HashSet::new();
-    let charset = nib_handwriting::Charset::load(
-        &args
-            .hw
-            .model
-            .clone()
-            .unwrap_or_else(default_model_dir)
-            .join("charset.txt"),
-    )?;
     // Every category is read in the Python reader's order, because a
     // segment seen once is not used again (categories 2 and 3 repeat the
     // ink of 1a-1d and of one-letter words, 7 mostly repeats 6): only the
@@ -427,7 +424,7 @@ fn unipen_samples(root: &Path, args: &EvalArgs) -> Result<(Vec<Sample>, BTreeMap
                         continue;
                     }
                     let label = normalise_label(&s.label);
-                    let reason = sample_problem(&label, category, &ink, &charset);
+                    let reason = sample_problem(&label, category, &ink, charset);
                     if let Some(reason) = reason {
                         *dropped.entry(reason.into()).or_default() += 1;
                         continue;
@@ -515,7 +512,11 @@ const MODES: [&str; 5] = [
 
 pub fn eval(setup: &Setup, args: EvalArgs) -> Result {
     let started = std::time::Instant::now();
-    let (mut samples, dropped) = unipen_samples(&args.unipen, &args)?;
+    // The full recognizer (with the neural model unless --no-lm), and the
+    // same without the neural model, without the word model, without the
+    // lexicon.
+    let neural = args.hw.recognizer(setup, true)?;
+    let (mut samples, dropped) = unipen_samples(&args.unipen, &args, neural.model().charset())?;
     match args.subset.as_str() {
         "tune" => samples = samples.into_iter().step_by(5).collect(),
         "rest" => {
@@ -557,10 +558,6 @@ pub fn eval(setup: &Setup, args: EvalArgs) -> Result {
         args.subset,
         started.elapsed().as_secs_f64()
     );
-    // The full recognizer (with the neural model unless --no-lm), and the
-    // same without the neural model, without the word model, without the
-    // lexicon.
-    let neural = args.hw.recognizer(setup, true)?;
     let lexical = neural.with_language_model(None);
     let neural = neural.language_model().is_some().then_some(neural);
     let free = lexical.with_pack(None);
