@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Presage, the open n-gram predictive-text engine, trained on the same text as
 # nib's language model and measured with its own simulator on the same
-# validation slices that `eval.sh` writes (.cache/eval_valid/<lang>.txt).
+# validation slices that `eval.sh` writes (.cache/eval_valid/<lang>.txt) and
+# the same held-out texts (.cache/heldout/<lang>.txt, `heldout.py`).
 # Debian packages presage + libpresage-dev (installed here if missing).
 # Usage: bash languages/lm/presage.sh        (from the repository root)
 #
@@ -27,6 +28,9 @@ for l in en de fr es it pt ru; do
       -e "s|<SUGGESTIONS>.*</SUGGESTIONS>|<SUGGESTIONS>3</SUGGESTIONS>|" \
       -e "0,/<DBFILENAME>.*<\/DBFILENAME>/s||<DBFILENAME>$PWD/$db</DBFILENAME>|" \
       /etc/presage.xml > "$out/$l.xml"
-  ksr=$(presage_simulator -q -c "$out/$l.xml" ".cache/eval_valid/$l.txt" | awk '/^KSR:/ { print $2 }')
-  echo "$l presage KSR $ksr"
+  for text in valid heldout; do
+    file=".cache/eval_valid/$l.txt"; [ "$text" = heldout ] && file=".cache/heldout/$l.txt"
+    ksr=$(presage_simulator -q -c "$out/$l.xml" "$file" | awk '/^KSR:/ { print $2 }')
+    echo "$text $l presage KSR $ksr"
+  done
 done
