@@ -33,6 +33,10 @@ pub struct Config {
     /// likeliest next words that start with the typed letters), rescored
     /// beside the n-gram candidates; 0 turns the proposals off.
     pub lm_proposals: usize,
+    /// Tokens of the text before the cursor the neural model reads at most
+    /// (the model's window is longer; every run copies and attends to the
+    /// whole cached context, so fewer tokens are faster).
+    pub lm_context_tokens: usize,
     /// Time a call may spend before the neural stage is skipped.
     pub lm_budget: Duration,
     /// Which corrector decides what a typed word becomes at the space.
@@ -69,6 +73,7 @@ impl Default for Config {
             lm_weight: 0.9,
             lm_candidates: 8,
             lm_proposals: 8,
+            lm_context_tokens: 32,
             lm_budget: Duration::from_millis(10),
             corrector: Corrector::Spatial,
             touch_sigma: 0.45,

@@ -251,7 +251,7 @@ impl<'a> Ranking<'a> {
                 stages.neural = NeuralStage::OverBudget;
                 return None;
             }
-            match lm.state(&lm.context_ids(self.context)) {
+            match lm.state(&lm.context_ids_within(self.context, config.lm_context_tokens)) {
                 Ok(state) => Some((lm, state)),
                 Err(_) => {
                     stages.neural = NeuralStage::Failed;

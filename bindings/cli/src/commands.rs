@@ -49,6 +49,8 @@ pub struct Setup {
     pub lm_candidates: Option<usize>,
     /// Overrides the number of words the model proposes while typing.
     pub lm_proposals: Option<usize>,
+    /// Overrides the context the model reads, in tokens.
+    pub lm_context_tokens: Option<usize>,
     /// Overrides the neural stage's budget, in milliseconds.
     pub lm_budget_ms: Option<u64>,
     /// The autocorrect.
@@ -109,6 +111,7 @@ pub fn engine_for<S: AsRef<str>>(setup: &Setup, languages: &[S]) -> Result<Engin
     }
     config.lm_candidates = setup.lm_candidates.unwrap_or(config.lm_candidates);
     config.lm_proposals = setup.lm_proposals.unwrap_or(config.lm_proposals);
+    config.lm_context_tokens = setup.lm_context_tokens.unwrap_or(config.lm_context_tokens);
     if let Some(ms) = setup.lm_budget_ms {
         config.lm_budget = std::time::Duration::from_millis(ms);
     }

@@ -38,6 +38,9 @@ struct Cli {
     /// Words the neural model proposes itself while a word is typed, 0 for none (default 8).
     #[arg(long, global = true)]
     lm_proposals: Option<usize>,
+    /// Tokens of context the neural model reads at most (default 32).
+    #[arg(long, global = true)]
+    lm_context_tokens: Option<usize>,
     /// Time in milliseconds a call may spend before the neural stage is skipped (default 10).
     #[arg(long, global = true)]
     lm_budget_ms: Option<u64>,
@@ -124,6 +127,7 @@ fn main() -> ExitCode {
         lm_weight: cli.lm_weight,
         lm_candidates: cli.lm_candidates,
         lm_proposals: cli.lm_proposals,
+        lm_context_tokens: cli.lm_context_tokens,
         lm_budget_ms: cli.lm_budget_ms,
         corrector: cli.corrector,
         adaptation: !cli.no_adaptation,

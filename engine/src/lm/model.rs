@@ -241,15 +241,22 @@ impl NeuralLm {
     /// The token ids of the text before the cursor, `<s>` at each sentence
     /// start, cut to the model's window (leaving room for a word).
     pub fn context_ids(&self, context: &str) -> Vec<u32> {
+        self.context_ids_within(context, usize::MAX)
+    }
+
+    /// [`context_ids`](Self::context_ids), keeping at most the last
+    /// `max_tokens` (at least one): every model run copies and attends to
+    /// the whole cached context, so a shorter one is faster.
+    pub fn context_ids_within(&self, context: &str, max_tokens: usize) -> Vec<u32> {
         let mut last = self.last_context.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((text, ids)) = last.as_ref()
-            && text == context
-        {
-            return ids.clone();
-        }
-        let ids = self.tokenize_context(context);
-        *last = Some((context.to_owned(), ids.clone()));
-        ids
+        let ids = match last.as_ref() {
+            Some((text, ids)) if text == context => ids,
+            _ => {
+                let ids = self.tokenize_context(context);
+                &last.insert((context.to_owned(), ids)).1
+            }
+        };
+        ids[ids.len().saturating_sub(max_tokens.max(1))..].to_vec()
     }
 
     fn tokenize_context(&self, context: &str) -> Vec<u32> {
