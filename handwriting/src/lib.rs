@@ -55,6 +55,7 @@ mod ink;
 mod model;
 mod read;
 mod recognizer;
+mod replay;
 mod rescore;
 
 pub use charset::{BLANK, Charset, normalise_label};
@@ -71,3 +72,4 @@ pub use read::{
     Format, Segment, UnipenDoc, json_strokes, parse_ink, read_ink, to_json, unipen_root,
 };
 pub use recognizer::{InkSession, Recognition, Recognizer, RecognizerConfig};
+pub use replay::LogInkDecoder;

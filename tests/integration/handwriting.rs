@@ -243,6 +243,52 @@ fn recognizers_of_one_model_directory_share_the_model() {
 }
 
 #[test]
+fn replay_reads_the_ink_events_of_a_log() {
+    use nib_engine::typing::{Event, ReplayOptions, Replayer, Tally};
+    let mut log = String::from(
+        r#"{"type":"session","version":1,"language":"en","layout":"English (QWERTY)","field":"text"}"#,
+    );
+    log.push('\n');
+    let mut expected = Vec::new();
+    for name in ["hello", "world", "hello"] {
+        let (ink, label) = ink_fixture(name);
+        let expect = Event::Expect {
+            text: label.clone(),
+        };
+        let written = Event::Ink {
+            strokes: ink.to_log(),
+        };
+        for event in [expect, written] {
+            log.push_str(&serde_json::to_string(&event).unwrap());
+            log.push('\n');
+        }
+        expected.push(label);
+    }
+    let engine = nib_tests::engine();
+    let model = recognizer().model().clone();
+    let replay = |replayer: Replayer| {
+        let mut tally = Tally::default();
+        replayer
+            .replay("ink.jsonl", log.as_bytes(), &mut tally, |_| {})
+            .unwrap();
+        tally
+    };
+    let with_ink = Replayer::new(engine.clone(), ReplayOptions::default()).with_ink(
+        std::sync::Arc::new(nib_handwriting::LogInkDecoder::new(model, &engine)),
+    );
+    let tally = replay(with_ink);
+    let ink = tally.ink["en"];
+    assert_eq!((ink.words, ink.correct), (3, 3), "{:?}", tally.mistakes);
+    assert_eq!(tally.overall.words, 0, "ink is not keyboard typing");
+    assert_eq!(tally.unmeasured_words, 0);
+    assert_eq!(tally.latency["ink"].count(), 3);
+    // Without a decoder the words are not measured.
+    let tally = replay(Replayer::new(engine.clone(), ReplayOptions::default()));
+    assert!(tally.ink.is_empty());
+    assert_eq!(tally.unmeasured_words, 3);
+}
+
+#[test]
 fn the_typing_log_ink_event_is_recognised() {
     let (ink, label) = ink_fixture("world");
     let event = nib_engine::typing::Event::Ink {

@@ -78,6 +78,9 @@ pub fn summary(partial: &Partial, wall: Option<f64>) -> Value {
         "problem_examples": t.examples,
         "skipped_events": t.skipped_events,
         "unmeasured_words": t.unmeasured_words,
+        "handwriting": t.ink.iter().map(|(language, c)| (language.clone(), json!({
+            "words": c.words, "correct": c.correct, "word_accuracy": c.accuracy(),
+        }))).collect::<serde_json::Map<String, Value>>(),
         "overall": metrics_json(&t.overall),
         "by_language": group(&t.by_language),
         "by_noise": group(&t.by_noise),
@@ -146,10 +149,18 @@ pub fn text(partial: &Partial, summary: &Value) -> String {
             line(&format!("σ {noise}"), m);
         }
     }
+    for (language, c) in &t.ink {
+        let _ = writeln!(
+            out,
+            "handwriting {language}: {} words written as ink, word accuracy {}",
+            c.words,
+            pct(c.accuracy())
+        );
+    }
     if t.unmeasured_words > 0 {
         let _ = writeln!(
             out,
-            "not measured: {} words (swipe, ink, pasted text or cursor moves)",
+            "not measured: {} words (swipe, pasted text, cursor moves, ink without a stroke model)",
             t.unmeasured_words
         );
     }
@@ -526,11 +537,20 @@ pub fn html(
     html.push_str("</table>\n");
     let _ = writeln!(
         html,
-        "<p>{} problems; {} events skipped with their session; {} words not measured (swipe, ink, pasted text, cursor moves).</p>",
+        "<p>{} problems; {} events skipped with their session; {} words not measured (swipe, pasted text, cursor moves, ink without a stroke model).</p>",
         t.problem_count(),
         t.skipped_events,
         t.unmeasured_words
     );
+    for (language, c) in &t.ink {
+        let _ = writeln!(
+            html,
+            "<p>Handwriting ({}): {} words written as ink, word accuracy {}.</p>",
+            escape(language),
+            c.words,
+            pct(c.accuracy())
+        );
+    }
     if !t.examples.is_empty() {
         html.push_str("<ul>\n");
         for example in &t.examples {

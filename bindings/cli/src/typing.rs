@@ -142,6 +142,13 @@ pub struct ReplayArgs {
     /// Fail at the first malformed line or refused event.
     #[arg(long)]
     strict: bool,
+    /// Stroke model that reads `ink` events (default:
+    /// handwriting/models/nib-hw-1); without one they are not measured.
+    #[arg(long, env = "NIB_HW_MODEL")]
+    hw_model: Option<PathBuf>,
+    /// Do not read `ink` events (they are then not measured).
+    #[arg(long)]
+    no_handwriting: bool,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -189,13 +196,31 @@ pub fn replay(setup: &Setup, args: ReplayArgs) -> Result {
             .map_or_else(|| "on".to_owned(), |n| n.to_string_lossy().into_owned()),
         None => "off".to_owned(),
     };
-    let replayer = Replayer::new(
+    let ink = if args.no_handwriting {
+        None
+    } else {
+        let dir = args
+            .hw_model
+            .clone()
+            .unwrap_or_else(crate::handwriting::default_model_dir);
+        match nib_handwriting::StrokeModel::shared(&dir, &setup.ort) {
+            Ok(model) => Some(nib_handwriting::LogInkDecoder::new(model, &engine)),
+            Err(e) => {
+                eprintln!("nib: warning: ink events will not be read: {e}");
+                None
+            }
+        }
+    };
+    let mut replayer = Replayer::new(
         engine,
         ReplayOptions {
             suggestions: args.k,
             strict: args.strict,
         },
     );
+    if let Some(ink) = ink {
+        replayer = replayer.with_ink(std::sync::Arc::new(ink));
+    }
     let total_bytes: u64 = args
         .logs
         .iter()

@@ -18,5 +18,7 @@ pub mod replay;
 pub mod simulate;
 
 pub use log::{Event, LOG_VERSION, LogReader, Point, Problem, ProblemKind, Record, SessionHeader};
-pub use replay::{LatencyHistogram, Metrics, ReplayOptions, Replayer, Tally};
+pub use replay::{
+    InkCounts, InkDecoder, LatencyHistogram, Metrics, ReplayOptions, Replayer, Tally,
+};
 pub use simulate::{Typist, TypistConfig};

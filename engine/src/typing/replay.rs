@@ -24,9 +24,15 @@
 //!   words typed correctly, how many were changed; among those typed wrong,
 //!   how many the engine fixed. Picked words count for accuracy only.
 //!
-//! Tokens whose events include a swipe, ink, pasted text or a cursor move
-//! are not measured (the decoders for swipes and ink come later); they are
-//! counted as `unmeasured_words`.
+//! - **Handwriting.** With an [`InkDecoder`] ([`Replayer::with_ink`]), an
+//!   `ink` event is read as a handwriting panel would: its best reading,
+//!   given the text before it, is inserted with a space after it. Such a
+//!   token counts in [`Tally::ink`] (words and whole-word accuracy, and a
+//!   mistake of kind `ink` when wrong), not in the keyboard's metrics.
+//!
+//! Tokens whose events include a swipe, pasted text, a cursor move, or ink
+//! without a decoder are not measured; they are counted as
+//! `unmeasured_words`.
 //!
 //! A [`Tally`] holds only counts and histograms, so tallies of any number of
 //! shards merge ([`Tally::merge`]) into exactly the tally of one run over
@@ -34,6 +40,7 @@
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
+use std::sync::Arc;
 use std::time::Instant;
 
 use hdrhistogram::Histogram;
@@ -45,7 +52,42 @@ use crate::layout::KeyKind;
 use crate::session::{Session, SessionOptions};
 use crate::suggest::Suggestion;
 use crate::text::context::{is_word_char, split_token};
-use crate::typing::log::{Event, LOG_VERSION, LogReader, Problem, ProblemKind, SessionHeader};
+use crate::typing::log::{
+    Event, LOG_VERSION, LogReader, Point, Problem, ProblemKind, SessionHeader,
+};
+
+/// Reads the ink of a typing log's `ink` event, for the replay. The
+/// handwriting crate implements it (the engine cannot depend on it).
+pub trait InkDecoder: Send + Sync + std::fmt::Debug {
+    /// The best reading of `strokes` written in `language` after
+    /// `context`, or why there is none.
+    fn read(
+        &self,
+        language: &str,
+        strokes: &[Vec<Point>],
+        context: &str,
+    ) -> std::result::Result<String, String>;
+}
+
+/// Handwritten words of a replay: read, and read right.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InkCounts {
+    /// Tokens written as ink and read.
+    pub words: u64,
+    /// Of those, read exactly as the intended word.
+    pub correct: u64,
+}
+
+impl InkCounts {
+    /// `correct / words` (0 without words).
+    pub fn accuracy(&self) -> f64 {
+        if self.words == 0 {
+            0.0
+        } else {
+            self.correct as f64 / self.words as f64
+        }
+    }
+}
 
 /// How many problem messages a tally keeps (all are counted).
 pub const MAX_EXAMPLES: usize = 50;
@@ -262,13 +304,13 @@ pub struct Mistake {
     pub noise: String,
     /// The word the user meant.
     pub word: String,
-    /// What the keystrokes spelled.
+    /// What the keystrokes spelled (for ink: what was read).
     pub typed: String,
     /// What the engine committed.
     pub committed: String,
     /// `changed` (typed right, the engine changed it), `not_fixed` (typed
-    /// wrong and kept), or `miscorrected` (typed wrong, changed to another
-    /// wrong word).
+    /// wrong and kept), `miscorrected` (typed wrong, changed to another
+    /// wrong word), or `ink` (handwriting read wrong).
     pub kind: String,
 }
 
@@ -290,8 +332,12 @@ pub struct Tally {
     /// Events skipped with their session (a session with no pack or of
     /// another version).
     pub skipped_events: u64,
-    /// Tokens not measured (swipe, ink, pasted text or a cursor move).
+    /// Tokens not measured (swipe, pasted text, a cursor move, ink without
+    /// a decoder).
     pub unmeasured_words: u64,
+    /// Handwritten tokens (with an [`InkDecoder`]), by language.
+    #[serde(default)]
+    pub ink: BTreeMap<String, InkCounts>,
     /// All measured tokens.
     pub overall: Metrics,
     /// By language.
@@ -324,6 +370,7 @@ impl Default for Tally {
             examples: Vec::new(),
             skipped_events: 0,
             unmeasured_words: 0,
+            ink: BTreeMap::new(),
             overall: Metrics::default(),
             by_language: BTreeMap::new(),
             by_noise: BTreeMap::new(),
@@ -350,6 +397,11 @@ impl Tally {
             .extend(other.examples.iter().take(room).cloned());
         self.skipped_events += other.skipped_events;
         self.unmeasured_words += other.unmeasured_words;
+        for (language, counts) in &other.ink {
+            let mine = self.ink.entry(language.clone()).or_default();
+            mine.words += counts.words;
+            mine.correct += counts.correct;
+        }
         self.overall.add(&other.overall);
         add_metrics(&mut self.by_language, &other.by_language);
         add_metrics(&mut self.by_noise, &other.by_noise);
@@ -421,12 +473,25 @@ fn add_one<K: Ord>(into: &mut BTreeMap<K, Metrics>, key: K, metrics: &Metrics) {
 pub struct Replayer {
     engine: Engine,
     options: ReplayOptions,
+    ink: Option<Arc<dyn InkDecoder>>,
 }
 
 impl Replayer {
     /// A replayer with the packs (and language model) of `engine`.
     pub fn new(engine: Engine, options: ReplayOptions) -> Self {
-        Self { engine, options }
+        Self {
+            engine,
+            options,
+            ink: None,
+        }
+    }
+
+    /// The same replayer reading `ink` events with `decoder`.
+    pub fn with_ink(self, decoder: Arc<dyn InkDecoder>) -> Self {
+        Self {
+            ink: Some(decoder),
+            ..self
+        }
     }
 
     /// Replays the log `input`, named `log` in problem messages, into
@@ -449,6 +514,7 @@ impl Replayer {
         let user = Replayer {
             engine: self.engine.fresh_user(),
             options: self.options,
+            ink: self.ink.clone(),
         };
         let mut reader = LogReader::new(input);
         let mut current: Option<SessionReplay> = None;
@@ -575,6 +641,7 @@ impl Replayer {
             .map_or_else(|| "unknown".to_owned(), |s| format!("{s:.2}"));
         Ok(SessionReplay {
             session,
+            ink: self.ink.clone(),
             language: header.language.clone(),
             noise,
             shown: self.options.suggestions.max(3),
@@ -590,6 +657,7 @@ impl Replayer {
 /// One session being replayed.
 struct SessionReplay {
     session: Session,
+    ink: Option<Arc<dyn InkDecoder>>,
     language: String,
     noise: String,
     /// Suggestions requested after each event (at least 3, for next-word
@@ -623,6 +691,8 @@ struct Token {
     /// The word has not been committed yet.
     open: bool,
     picked: bool,
+    /// Written as ink and read by the decoder.
+    inked: bool,
     measurable: bool,
     committed: Vec<String>,
     typed: Vec<String>,
@@ -646,6 +716,7 @@ impl Token {
             next_word_checked: false,
             open: true,
             picked: false,
+            inked: false,
             measurable: true,
             committed: Vec::new(),
             typed: Vec::new(),
@@ -681,7 +752,9 @@ impl Token {
             return None;
         }
         let typed = self.typed.join(" ");
-        let kind = if typed == self.word {
+        let kind = if self.inked {
+            "ink"
+        } else if typed == self.word {
             "changed"
         } else if committed == typed {
             "not_fixed"
@@ -769,6 +842,8 @@ impl SessionReplay {
         let before = self.session.current_word().to_owned();
         let started = Instant::now();
         let mut erase = matches!(event, Event::Backspace { .. });
+        // What the ink decoder read, for an `ink` event.
+        let mut read: Option<String> = None;
         let keystroke = match event {
             Event::Tap { x, y, .. } => match self.session.tap(*x, *y) {
                 Ok(key) => {
@@ -799,9 +874,19 @@ impl SessionReplay {
                 self.session.set_context(before);
                 false
             }
-            Event::Swipe { .. } | Event::Ink { .. } | Event::Session(_) | Event::Expect { .. } => {
+            Event::Ink { strokes } => {
+                if let Some(decoder) = &self.ink {
+                    let text = decoder
+                        .read(&self.language, strokes, self.session.context())
+                        .map_err(|e| (ProblemKind::InvalidEvent, format!("ink refused: {e}")))?;
+                    // A handwriting panel inserts the word and a space.
+                    self.session.type_text(&text);
+                    self.session.type_text(" ");
+                    read = Some(text);
+                }
                 false
             }
+            Event::Swipe { .. } | Event::Session(_) | Event::Expect { .. } => false,
         };
         let shown = self.session.suggestions(self.shown);
         let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
@@ -835,6 +920,13 @@ impl SessionReplay {
                     token.open = token.committed.is_empty();
                 }
                 _ if erase => {}
+                Event::Ink { .. } if read.is_some() && token.open && before.is_empty() => {
+                    let text = read.take().unwrap_or_default();
+                    token.open = false;
+                    token.inked = true;
+                    token.committed.push(text.clone());
+                    token.typed.push(text);
+                }
                 Event::Swipe { .. }
                 | Event::Ink { .. }
                 | Event::Commit { .. }
@@ -911,6 +1003,17 @@ impl SessionReplay {
     fn count(&self, mut token: Token, tally: &mut Tally) {
         if !token.measurable {
             tally.unmeasured_words += 1;
+            return;
+        }
+        if token.inked {
+            let counts = tally.ink.entry(self.language.clone()).or_default();
+            counts.words += 1;
+            counts.correct += u64::from(token.committed == [token.word.as_str()]);
+            if tally.mistakes.len() < MAX_MISTAKES
+                && let Some(mistake) = token.mistake(&self.language, &self.noise)
+            {
+                tally.mistakes.push(mistake);
+            }
             return;
         }
         let pending = std::mem::take(&mut token.pending);
