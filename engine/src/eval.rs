@@ -78,17 +78,18 @@ pub fn keystroke_savings(
     text: &str,
     k: usize,
 ) -> Result<KsrReport> {
-    keystroke_savings_timed(engine, language, text, k, |_| {})
+    keystroke_savings_timed(engine, language, text, k, |_, _| {})
 }
 
 /// [`keystroke_savings`], calling `observe` with the time each suggestion
-/// request took.
+/// request took and whether it came before the word's first letter (a
+/// next-word prediction).
 pub fn keystroke_savings_timed(
     engine: &Engine,
     language: &str,
     text: &str,
     k: usize,
-    mut observe: impl FnMut(Duration),
+    mut observe: impl FnMut(Duration, bool),
 ) -> Result<KsrReport> {
     engine.pack(language)?;
     let mut report = KsrReport::default();
@@ -109,7 +110,7 @@ pub fn keystroke_savings_timed(
                 let shown = if typed == 0 { k.max(3) } else { k };
                 let started = Instant::now();
                 let mut suggestions = engine.suggest(language, before, &word[..end], shown)?;
-                observe(started.elapsed());
+                observe(started.elapsed(), typed == 0);
                 if typed == 0 {
                     let rank = suggestions.iter().position(|s| s.text == word);
                     report.next_word_predictions += 1;
