@@ -412,3 +412,29 @@ fn accents_and_elisions_typed_are_kept() {
     space(&mut session);
     assert_eq!(session.context(), "I don't ");
 }
+
+#[test]
+fn hyphens_typed_are_kept() {
+    for (language, parts, expected) in [
+        ("ru", &["что", "-", "нибудь"][..], "что-нибудь"),
+        ("ru", &["когда", "-", "нибудь"][..], "когда-нибудь"),
+        ("pt", &["diz", "-", "se"][..], "diz-se"),
+    ] {
+        let mut session = engine().fresh_user().session(language).unwrap();
+        session.set_context("Ok ");
+        for part in parts {
+            if *part == "-" {
+                session.type_text(part);
+            } else {
+                tap_word(&mut session, part);
+            }
+        }
+        space(&mut session);
+        assert_eq!(
+            session.context(),
+            format!("Ok {expected} "),
+            "{:?}",
+            session.last_decision()
+        );
+    }
+}
