@@ -269,9 +269,10 @@ impl Recognizer {
         // word cost 16 ms a line at the median (50 ms at p99) and did not
         // help on the tuning lines. The model's own reading tells a line.
         let line = raw.split_whitespace().nth(1).is_some();
-        let lm = self.lm.as_deref().filter(|_| {
-            self.pack.is_some() && self.config.neural_weight > 0.0 && k > 0 && !line
-        });
+        let lm = self
+            .lm
+            .as_deref()
+            .filter(|_| self.pack.is_some() && self.config.neural_weight > 0.0 && k > 0 && !line);
         let mut neural = false;
         let candidates = match lm {
             Some(lm) => {
