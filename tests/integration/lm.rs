@@ -123,17 +123,27 @@ fn a_missing_runtime_is_a_typed_error_and_the_engine_still_ranks() {
     assert_eq!(stages.neural, nib_engine::NeuralStage::NotUsed);
 }
 
-#[test]
-fn the_engine_ranks_with_the_model_when_loaded() {
-    let engine = nib_engine::Engine::builder()
+/// An engine with the English and German packs and the model, with `config`.
+fn engine_with_model(config: nib_engine::Config) -> nib_engine::Engine {
+    nib_engine::Engine::builder()
         .pack_dir(nib_tests::pack_dir(), ["en", "de"])
         .language_model(lm_dir(), runtime(), 1)
-        .config(nib_engine::Config {
-            lm_budget: std::time::Duration::from_secs(5),
-            ..Default::default()
-        })
+        .config(config)
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// The default settings with time enough for the model on a loaded machine.
+fn unhurried() -> nib_engine::Config {
+    nib_engine::Config {
+        lm_budget: std::time::Duration::from_secs(5),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn the_engine_ranks_with_the_model_when_loaded() {
+    let engine = engine_with_model(unhurried());
     assert!(engine.lm_error().is_none(), "{:?}", engine.lm_error());
     let (suggestions, stages) = engine
         .suggest_with_stages("de", "Ich habe keine", "", 3)
@@ -147,15 +157,10 @@ fn the_engine_ranks_with_the_model_when_loaded() {
     assert!(std::sync::Arc::ptr_eq(&cached, &lm.state(&ids).unwrap()));
     engine.forget("keine").unwrap();
     assert!(!std::sync::Arc::ptr_eq(&cached, &lm.state(&ids).unwrap()));
-    let zero_budget = nib_engine::Engine::builder()
-        .pack_dir(nib_tests::pack_dir(), ["en"])
-        .language_model(lm_dir(), runtime(), 1)
-        .config(nib_engine::Config {
-            lm_budget: std::time::Duration::ZERO,
-            ..Default::default()
-        })
-        .build()
-        .unwrap();
+    let zero_budget = engine_with_model(nib_engine::Config {
+        lm_budget: std::time::Duration::ZERO,
+        ..Default::default()
+    });
     let (_, stages) = zero_budget
         .suggest_with_stages("en", "Thank", "", 3)
         .unwrap();
@@ -166,17 +171,11 @@ fn the_engine_ranks_with_the_model_when_loaded() {
 fn the_model_proposes_completions_of_the_typed_letters() {
     // No n-gram candidate is rescored: what the model adds is its own words.
     let with_proposals = |proposals: usize| {
-        nib_engine::Engine::builder()
-            .pack_dir(nib_tests::pack_dir(), ["en"])
-            .language_model(lm_dir(), runtime(), 1)
-            .config(nib_engine::Config {
-                lm_budget: std::time::Duration::from_secs(5),
-                lm_candidates: 0,
-                lm_proposals: proposals,
-                ..Default::default()
-            })
-            .build()
-            .unwrap()
+        engine_with_model(nib_engine::Config {
+            lm_candidates: 0,
+            lm_proposals: proposals,
+            ..unhurried()
+        })
     };
     let texts = |engine: &nib_engine::Engine| -> Vec<String> {
         let (suggestions, stages) = engine
@@ -196,15 +195,7 @@ fn the_model_proposes_completions_of_the_typed_letters() {
 fn words_left_unscored_could_not_have_been_shown() {
     // A short list scores in full only the words whose first token can
     // still reach it; a long list scores nearly all. Their heads agree.
-    let engine = nib_engine::Engine::builder()
-        .pack_dir(nib_tests::pack_dir(), ["en", "de"])
-        .language_model(lm_dir(), runtime(), 1)
-        .config(nib_engine::Config {
-            lm_budget: std::time::Duration::from_secs(5),
-            ..Default::default()
-        })
-        .build()
-        .unwrap();
+    let engine = engine_with_model(unhurried());
     let cases = [
         ("en", "I would like a cup of", ""),
         ("en", "I would like a cup of", "t"),
