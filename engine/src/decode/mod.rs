@@ -395,21 +395,23 @@ impl<'a> Decoder<'a> {
 
     /// Accents and apostrophes the user typed are theirs: a word typed with
     /// them that the lexicon writes that way is not respelled ("tè", not
-    /// "te"), lexicon words joined by hyphens are kept ("diz-se"), and in French, Italian and Portuguese an elision of a
+    /// "te"), a typed hyphen is kept where it joins lexicon words
+    /// ("diz-se") or the word list writes the word without it
+    /// ("что-нибудь"), and in French, Italian and Portuguese an elision of a
     /// lexicon word is kept ("c'è", "l'unica", "po'"). `None` for a plain
     /// word or one to decode.
     fn typed_marks_kept(&self, literal: &str, key: &str) -> Option<String> {
         let known = |w: &str| self.pack.exact(&fold(w)).next().is_some();
-        // Hyphenated words whose parts are lexicon words ("diz-se",
-        // "well-known"): the hyphen was typed on purpose.
+        // A typed hyphen is meant: between lexicon words ("diz-se",
+        // "well-known"), or in a word the word list writes without it
+        // ("что-нибудь", listed as "чтонибудь").
         if literal.contains('-')
-            && literal
+            && (literal
                 .split('-')
                 .all(|part| !part.is_empty() && known(part))
+                || known(&literal.replace('-', "")))
         {
-            return Some(format!(
-                "{literal:?}: lexicon words joined by a hyphen, as typed"
-            ));
+            return Some(format!("{literal:?}: a hyphen as typed"));
         }
         let lower = literal.to_lowercase();
         if lower == key {
@@ -541,16 +543,6 @@ impl<'a> Decoder<'a> {
         };
         if fold(best.word.surface) == key {
             return Decision::kept(literal, stage, "the typed word ranks first");
-        }
-        if fold(&without_joiners(best.word.surface)) == fold(&without_joiners(literal)) {
-            return Decision::kept(
-                literal,
-                stage,
-                format!(
-                    "{:?} only drops the typed hyphen or apostrophe",
-                    best.word.surface
-                ),
-            );
         }
         let margin = (best_score - typed_score) as f32;
         // Of the ways the lexicon writes the best key, the one in the case
@@ -693,15 +685,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
-}
-
-/// `text` without hyphens and apostrophes: a lexicon form that differs from
-/// what was typed only by dropping them ("чтонибудь" for a typed
-/// "что-нибудь", as the word list writes it) is not a correction.
-fn without_joiners(text: &str) -> String {
-    text.chars()
-        .filter(|&c| c != '-' && !crate::text::fold::is_apostrophe(c))
-        .collect()
 }
 
 #[cfg(test)]
