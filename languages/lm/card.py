@@ -2,6 +2,11 @@
 """Write MODEL_CARD.md from metrics.json (called by export.py; also standalone).
 
 Usage: python3 languages/lm/card.py METRICS_JSON [OUT_MD]
+
+The engine's figures (KSR, next-word accuracy, latency, memory) are measured
+after an export by `languages/lm/eval.sh` and written into the card by hand;
+writing a card over an older one keeps that section (re-measure it after a
+new export).
 """
 
 from __future__ import annotations
@@ -25,7 +30,25 @@ def fmt_bytes(n: int) -> str:
     return f"{n / 1e6:.2f} MB ({n:,} bytes)"
 
 
-def write_card(m: dict, out: Path) -> None:
+ENGINE_SECTION_START = "- Keystroke savings rate (KSR, k = 3)"
+
+
+def engine_section(card: Path) -> list[str]:
+    """The engine's figures in an existing card (up to `## Training`), or the placeholder."""
+    if card.exists():
+        text = card.read_text(encoding="utf-8")
+        start = text.find(ENGINE_SECTION_START)
+        end = text.find("## Training", max(start, 0))
+        if start >= 0 and end > start:
+            return text[start:end].rstrip("\n").split("\n") + [""]
+    return [
+        "- Keystroke savings rate (KSR): **to be measured by the engine** (`languages/lm/eval.sh`).",
+        "- Next-word accuracy, top-1 and top-3: **to be measured by the engine**.",
+        "",
+    ]
+
+
+def write_card(m: dict, out: Path, previous: Path | None = None) -> None:
     cfg = m["model"]["config"]
     ppl = m["perplexity"]
     t = m.get("training") or {}
@@ -67,6 +90,7 @@ def write_card(m: dict, out: Path) -> None:
     lines += [
         "",
         f"- Cache: {m['interface']['cache']}.",
+        *([f"- Scores: {m['interface']['scores']}."] if "scores" in m["interface"] else []),
         "- Special ids: " + ", ".join(f"`{k}` = {v}" for k, v in m["interface"]["special_ids"].items())
         + f"; {m['interface']['sentence_start']}.",
         f"- Word boundary: {m['interface']['word_boundary']}.",
@@ -115,14 +139,13 @@ def write_card(m: dict, out: Path) -> None:
     lat = m.get("latency_ms_one_token_past63", {})
     lines += [
         "",
-        f"- Incremental decoding (ONNX fp32 through the cache vs PyTorch full forward): max |logit diff| "
-        f"{inc['token_by_token_max_abs_diff']:.1e} token by token, {inc['chunked_max_abs_diff']:.1e} in chunks "
-        f"(tolerance {inc['tolerance']:g}); int8 top-1 agreement with fp32 {100 * inc['int8_vs_fp32_top1_agreement']:.1f}%.",
+        f"- Incremental decoding (ONNX fp32 through the cache vs PyTorch full forward): max |log-probability diff| "
+        f"{inc['token_by_token_max_abs_diff']:.1e} token by token, {inc['chunked_max_abs_diff']:.1e} in chunks"
+        + (f", {inc['shared_context_max_abs_diff']:.1e} for rows sharing one cache" if "shared_context_max_abs_diff" in inc else "")
+        + f" (tolerance {inc['tolerance']:g}); int8 top-1 agreement with fp32 {100 * inc['int8_vs_fp32_top1_agreement']:.1f}%.",
         f"- One token with 63 cached: {lat.get('onnx_int8', '?')} ms int8, {lat.get('onnx_fp32', '?')} ms fp32 "
         f"({lat.get('machine', '')}).",
-        "- Keystroke savings rate (KSR): **to be measured by the engine** (nib replay, held-out text).",
-        "- Next-word accuracy, top-1 and top-3: **to be measured by the engine**.",
-        "",
+        *engine_section(previous or out),
         "## Training",
         "",
     ]
@@ -164,4 +187,4 @@ def write_card(m: dict, out: Path) -> None:
 if __name__ == "__main__":
     metrics_path = Path(sys.argv[1])
     out = Path(sys.argv[2]) if len(sys.argv) > 2 else metrics_path.with_name("MODEL_CARD.md")
-    write_card(json.loads(metrics_path.read_text()), out)
+    write_card(json.loads(metrics_path.read_text()), out, previous=out)
