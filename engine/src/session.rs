@@ -102,6 +102,8 @@ pub struct Session {
     reverted: HashSet<String>,
     /// The last autocorrect decision.
     last_decision: Option<Decision>,
+    /// The last commit joined the word before the last space to this one.
+    joined_last_word: bool,
     /// The touch decoder's search over the current word so far.
     search: SearchCache,
     /// The word just committed by a tap on the space bar, which may have
@@ -170,6 +172,7 @@ impl Session {
             last_correction: None,
             reverted: HashSet::new(),
             last_decision: None,
+            joined_last_word: false,
             search: SearchCache::default(),
             split: None,
         }
@@ -457,6 +460,13 @@ impl Session {
         self.last_decision.as_ref()
     }
 
+    /// Whether the last word committed replaced the word before it: the
+    /// space-bar tap between them was read as a letter, and the two are one
+    /// word now ("a out" → "about").
+    pub fn joined_last_word(&self) -> bool {
+        self.joined_last_word
+    }
+
     /// Whether a letter of the current word was tapped (and the word is
     /// short enough to decode: no lexicon word is longer than
     /// [`MAX_WORD_CHARS`](crate::MAX_WORD_CHARS)).
@@ -564,9 +574,8 @@ impl Session {
         if self.word.is_empty() {
             return;
         }
-        if let Some(split) = split
-            && self.merge(&split)
-        {
+        self.joined_last_word = split.is_some_and(|split| self.merge(&split));
+        if self.joined_last_word {
             return;
         }
         let decision = self.decide();

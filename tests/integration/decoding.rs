@@ -148,6 +148,7 @@ fn a_letter_tapped_onto_the_space_bar_joins_the_two_halves() {
         "{:?}",
         session.last_decision()
     );
+    assert!(session.joined_last_word());
     // A space tapped in the middle of the bar is a space.
     let mut session = engine().fresh_user().session("en").unwrap();
     session.set_context("Tell me ");
@@ -156,6 +157,7 @@ fn a_letter_tapped_onto_the_space_bar_joins_the_two_halves() {
     tap_word(&mut session, "story");
     space(&mut session);
     assert_eq!(session.context(), "Tell me a story ");
+    assert!(!session.joined_last_word());
 }
 
 #[test]

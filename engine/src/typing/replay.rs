@@ -938,11 +938,9 @@ impl SessionReplay {
                     let word = last_word(context).to_owned();
                     match token.committed.last_mut() {
                         // The engine joined this word to the one before it
-                        // (a space-bar tap meant for a letter).
-                        Some(previous)
-                            if word.len() > previous.len()
-                                && word.starts_with(previous.as_str()) =>
-                        {
+                        // (a space-bar tap meant for a letter), whatever
+                        // that one had been corrected to.
+                        Some(previous) if self.session.joined_last_word() => {
                             *previous = word;
                         }
                         _ => token.committed.push(word),
