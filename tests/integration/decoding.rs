@@ -128,6 +128,17 @@ fn a_missed_space_bar_is_read_as_two_words() {
         "{:?}",
         session.last_decision()
     );
+    // Twice: three words.
+    let mut session = engine().fresh_user().session("en").unwrap();
+    session.set_context("I would ");
+    tap_word(&mut session, "likebtobgo");
+    space(&mut session);
+    assert_eq!(
+        session.context(),
+        "I would like to go ",
+        "{:?}",
+        session.last_decision()
+    );
 }
 
 #[test]

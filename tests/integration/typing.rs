@@ -364,6 +364,29 @@ fn a_missed_space_runs_the_word_into_the_next() {
 }
 
 #[test]
+fn words_run_together_count_as_typed_when_the_decoder_splits_them_again() {
+    // "like to go" with both spaces tapped as "b": the decoder reads
+    // "likebtobgo" as three words at the last space, and each counts.
+    let layout = engine().pack("en").unwrap().layout().clone();
+    let tap = |c: char| {
+        let key = layout.keys.iter().find(|k| k.output == c.to_string());
+        let key = key.unwrap_or_else(|| panic!("no key {c:?}"));
+        format!("{{\"type\":\"tap\",\"x\":{},\"y\":{}}}\n", key.x, key.y)
+    };
+    let mut log = String::from("{\"type\":\"session\",\"version\":1,\"language\":\"en\"}\n");
+    log.push_str("{\"type\":\"context\",\"before\":\"I would \"}\n");
+    for (word, end) in [("like", 'b'), ("to", 'b'), ("go", ' ')] {
+        log.push_str(&format!("{{\"type\":\"expect\",\"text\":\"{word}\"}}\n"));
+        word.chars()
+            .chain([end])
+            .for_each(|c| log.push_str(&tap(c)));
+    }
+    let tally = problems(&log);
+    assert_eq!(tally.overall.committed, 3, "{:?}", tally.mistakes);
+    assert_eq!(tally.overall.correct, 3, "{:?}", tally.mistakes);
+}
+
+#[test]
 fn backspace_into_a_committed_word_reopens_it() {
     let log = concat!(
         "{\"type\":\"session\",\"version\":1,\"language\":\"en\"}\n",

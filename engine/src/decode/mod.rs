@@ -13,6 +13,7 @@
 pub mod search;
 pub mod spatial;
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use fst::IntoStreamer;
@@ -341,18 +342,37 @@ impl<'a> Decoder<'a> {
                 }
             }
         }
+        breaks.sort_by_key(|&(end, _, _)| end);
+        // One break (two words) or two (three words: "bevreallybmad").
+        let mut readings: Vec<Vec<(usize, usize, f64)>> = breaks.iter().map(|&b| vec![b]).collect();
+        for (i, &first) in breaks.iter().enumerate() {
+            for &second in &breaks[i + 1..] {
+                if second.0 > first.1 {
+                    readings.push(vec![first, second]);
+                }
+            }
+        }
+        // The best word of each piece, by its context and observations.
+        let mut words: HashMap<(String, usize, usize), Option<(f64, String)>> = HashMap::new();
         let mut best: Option<(f64, Vec<String>)> = None;
-        for &(end, next, cost) in &breaks {
-            let Some((s1, w1)) = self.best_word(self.context, &observations[..end]) else {
-                continue;
-            };
-            let context = format!("{}{w1} ", self.context);
-            let Some((s2, w2)) = self.best_word(&context, &observations[next..]) else {
-                continue;
-            };
-            let score = s1 + s2 - cost;
+        'readings: for reading in readings {
+            let (mut context, mut start) = (self.context.to_owned(), 0);
+            let (mut score, mut text) = (0.0, Vec::with_capacity(reading.len() + 1));
+            for (end, next, cost) in reading.into_iter().chain([(n, n, 0.0)]) {
+                let key = (context.clone(), start, end);
+                let word = words
+                    .entry(key)
+                    .or_insert_with(|| self.best_word(&context, &observations[start..end]));
+                let Some((s, w)) = word.clone() else {
+                    continue 'readings;
+                };
+                score += s - cost;
+                context = format!("{context}{w} ");
+                text.push(w);
+                start = next;
+            }
             if best.as_ref().is_none_or(|(b, _)| score > *b) {
-                best = Some((score, vec![w1, w2]));
+                best = Some((score, text));
             }
         }
         best

@@ -216,6 +216,10 @@ pub struct LatencyHistogram(Histogram<u64>);
 /// The largest latency recorded; longer ones are recorded as this.
 const MAX_NANOS: u64 = 100_000_000_000;
 
+/// Words that may run on into one another before the oldest is judged: the
+/// decoder splits what was typed into at most three words.
+const MAX_RUN_ON: usize = 2;
+
 impl Default for LatencyHistogram {
     fn default() -> Self {
         Self::new()
@@ -649,7 +653,7 @@ impl Replayer {
             last_shown: None,
             last_time: None,
             token: None,
-            run_on: None,
+            run_on: Vec::new(),
         })
     }
 }
@@ -669,9 +673,9 @@ struct SessionReplay {
     last_shown: Option<Vec<Suggestion>>,
     last_time: Option<f64>,
     token: Option<Token>,
-    /// A token whose word ran on into the next one, judged when the next
-    /// word is committed.
-    run_on: Option<Token>,
+    /// Tokens whose words ran on into the next ones (oldest first), judged
+    /// when a word is committed at last.
+    run_on: Vec<Token>,
 }
 
 /// The token being typed, from its `expect` event on.
@@ -947,12 +951,16 @@ impl SessionReplay {
                     }
                     token.typed.push(before);
                     token.open = false;
-                    if let Some(run_on) = self.run_on.as_mut() {
-                        // Split again at the commit: "movie to" for "movievto".
-                        let end = context.len() - last_word_suffix(context);
-                        if last_word(&context[..end]) == run_on.word {
-                            run_on.committed = vec![run_on.word.clone()];
+                    // Split again at the commit: "movie to" for "movievto",
+                    // "be really mad" for "bevreallybmad".
+                    let mut end = context.len() - last_word_suffix(context);
+                    for run_on in self.run_on.iter_mut().rev() {
+                        let before = &context[..end];
+                        if last_word(before) != run_on.word {
+                            break;
                         }
+                        run_on.committed = vec![run_on.word.clone()];
+                        end -= last_word_suffix(before);
                     }
                 }
                 _ => {}
@@ -981,18 +989,24 @@ impl SessionReplay {
         let Some(mut token) = self.token.take() else {
             return;
         };
-        if let Some(run_on) = self.run_on.take() {
-            self.count(run_on, tally);
-        }
         let typed = self.session.current_word();
-        if token.open && token.predictable && !typed.is_empty() {
+        let runs_on = token.open && token.predictable && !typed.is_empty();
+        if !runs_on || self.run_on.len() >= MAX_RUN_ON {
+            // The words before were split again at this commit, or never.
+            let keep = if runs_on { MAX_RUN_ON - 1 } else { 0 };
+            let done = self.run_on.len() - keep.min(self.run_on.len());
+            for run_on in self.run_on.drain(..done).collect::<Vec<_>>() {
+                self.count(run_on, tally);
+            }
+        }
+        if runs_on {
             // The word was never ended (the space bar was missed): what was
             // typed runs on into the next word, unless the engine splits it
-            // again when that word is committed.
+            // again when a later word is committed.
             token.open = false;
             token.committed.push(format!("{typed}…"));
             token.typed.push(format!("{typed}…"));
-            self.run_on = Some(token);
+            self.run_on.push(token);
             return;
         }
         self.count(token, tally);
@@ -1027,7 +1041,7 @@ impl SessionReplay {
 
     fn finish(mut self, tally: &mut Tally) {
         self.close_token(tally);
-        if let Some(run_on) = self.run_on.take() {
+        for run_on in std::mem::take(&mut self.run_on) {
             self.count(run_on, tally);
         }
     }
