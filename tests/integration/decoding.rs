@@ -142,6 +142,53 @@ fn a_missed_space_bar_is_read_as_two_words() {
 }
 
 #[test]
+fn a_first_tap_meant_for_shift_is_dropped() {
+    // Shift missed upwards-right: the tap typed "z", near its edge by shift.
+    let engine = engine();
+    let (zx, zy) = centre(&engine, "en", 'z');
+    let shift = engine
+        .pack("en")
+        .unwrap()
+        .layout()
+        .keys
+        .iter()
+        .find(|k| k.kind == nib_engine::layout::KeyKind::Shift);
+    let (sx, sy) = shift.map(|k| (k.x, k.y)).unwrap();
+    let mut session = engine.fresh_user().session("en").unwrap();
+    session.set_context("Yesterday I met ");
+    session
+        .tap(zx + 0.4 * (sx - zx), zy + 0.4 * (sy - zy))
+        .unwrap();
+    tap_word(&mut session, "james");
+    space(&mut session);
+    assert_eq!(
+        session.context(),
+        "Yesterday I met James ",
+        "{:?}",
+        session.last_decision()
+    );
+    // The search drops a first tap by shift for less than one by "x".
+    let (xx, xy) = centre(&engine, "en", 'x');
+    let pack = engine.pack("en").unwrap();
+    let model = engine.spatial_model("en").unwrap();
+    let cost_without_first = |x: f32, y: f32| {
+        let mut taps = vec![Observation::Tap { x, y }];
+        taps.extend("james".chars().map(|c| {
+            let (x, y) = centre(&engine, "en", c);
+            Observation::Tap { x, y }
+        }));
+        search::search(pack, model, &taps, &SearchParams::default())
+            .into_iter()
+            .find(|p| p.key == "james")
+            .map(|p| p.cost)
+            .unwrap()
+    };
+    let by_shift = cost_without_first(zx + 0.4 * (sx - zx), zy + 0.4 * (sy - zy));
+    let by_x = cost_without_first(zx + 0.4 * (xx - zx), zy + 0.4 * (xy - zy));
+    assert!(by_shift + 1.0 < by_x, "{by_shift} {by_x}");
+}
+
+#[test]
 fn a_letter_tapped_onto_the_space_bar_joins_the_two_halves() {
     let mut session = engine().fresh_user().session("en").unwrap();
     session.set_context("Tell me ");

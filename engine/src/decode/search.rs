@@ -6,7 +6,8 @@
 //!
 //! - **matches** observation `i` with one of its likely keys (the tap's
 //!   posterior from the [`SpatialModel`]; a typed character is certain);
-//! - **inserts**: treats observation `i` as a stray tap;
+//! - **inserts**: treats observation `i` as a stray tap (cheaper for a
+//!   first tap that was likely meant for shift or the space bar);
 //! - **omits**: follows a lexicon letter no tap stands for;
 //! - **transposes**: matches observations `i` and `i + 1` in swapped order.
 //!
@@ -91,31 +92,55 @@ struct Hyp {
 }
 
 /// One step of the input: the candidate folded characters and their
-/// log-probabilities.
-type Step = Vec<(char, f32)>;
+/// log-probabilities, and the cost of reading it as a stray tap.
+#[derive(Debug, Clone)]
+struct Step {
+    keys: Vec<(char, f32)>,
+    stray: f32,
+}
 
-/// The steps of `observations`: a tap's likely keys, a typed character's
-/// folded form (which may be several characters, or none for an
-/// apostrophe).
-fn steps(model: &SpatialModel, observations: &[Observation]) -> Vec<Step> {
-    let mut out = Vec::with_capacity(observations.len());
-    for observation in observations {
-        match *observation {
-            Observation::Tap { x, y } => {
-                let keys = model.keys_for(x, y);
-                if !keys.is_empty() {
-                    out.push(keys.iter().map(|k| (k.character, k.log_p)).collect());
-                }
+/// How likely (natural log) a word is to start with a tap on shift, or on
+/// the space bar after punctuation: a tap that typed a letter there and
+/// was likely meant for either is a stray at this cost plus its own.
+const WORD_START_NON_LETTER_LOG_P: f32 = -2.3;
+
+/// The steps of the observation that comes after `searched` steps: a tap's
+/// likely keys, a typed character's folded form (which may be several
+/// characters, or none for an apostrophe). A tap that starts the word and
+/// may have been meant for shift or the space bar is a cheaper stray.
+fn steps(
+    model: &SpatialModel,
+    observation: Observation,
+    searched: usize,
+    params: &SearchParams,
+) -> Vec<Step> {
+    match observation {
+        Observation::Tap { x, y } => {
+            let keys = model.keys_for(x, y);
+            if keys.is_empty() {
+                return Vec::new();
             }
-            Observation::Char(c) => {
-                let mut buffer = [0u8; 4];
-                for f in fold(c.encode_utf8(&mut buffer)).chars() {
-                    out.push(vec![(f, 0.0)]);
-                }
+            let mut stray = params.insertion;
+            if searched == 0 {
+                let meant = model.space_or_shift_log_p(x, y) + WORD_START_NON_LETTER_LOG_P;
+                stray = stray.min(-meant);
             }
+            vec![Step {
+                keys: keys.iter().map(|k| (k.character, k.log_p)).collect(),
+                stray,
+            }]
+        }
+        Observation::Char(c) => {
+            let mut buffer = [0u8; 4];
+            fold(c.encode_utf8(&mut buffer))
+                .chars()
+                .map(|f| Step {
+                    keys: vec![(f, 0.0)],
+                    stray: params.insertion,
+                })
+                .collect()
         }
     }
-    out
 }
 
 /// Follows the bytes of `c` from `addr`.
@@ -263,7 +288,7 @@ impl Searcher {
         let start = self.observations.len();
         for observation in &observations[start..] {
             self.observations.push(*observation);
-            for step in steps(model, std::slice::from_ref(observation)) {
+            for step in steps(model, *observation, self.steps.len(), params) {
                 self.push_step(pack, step, params);
             }
         }
@@ -298,8 +323,8 @@ impl Searcher {
                 .filter(|h| h.edits < max_edits)
                 .take(SWAPPING);
             for h in swappable {
-                for &(second, p2) in current.iter().take(SWAP_KEYS) {
-                    for &(first, p1) in before.iter().take(SWAP_KEYS) {
+                for &(second, p2) in current.keys.iter().take(SWAP_KEYS) {
+                    for &(first, p1) in before.keys.iter().take(SWAP_KEYS) {
                         if first == second {
                             continue;
                         }
@@ -350,7 +375,7 @@ impl Searcher {
         hyps.extend(omitted);
         let mut next = std::mem::take(&mut self.layers[i + 1]);
         for h in &hyps {
-            for &(c, log_p) in &self.steps[i] {
+            for &(c, log_p) in &self.steps[i].keys {
                 if let Some((addr, out)) = walk(fst, h.addr, h.out, c) {
                     let mut key = h.key.clone();
                     key.push(c);
@@ -371,7 +396,7 @@ impl Searcher {
                 offer(
                     &mut next,
                     Hyp {
-                        cost: h.cost + params.insertion,
+                        cost: h.cost + self.steps[i].stray,
                         edits: h.edits + 1,
                         ..h.clone()
                     },

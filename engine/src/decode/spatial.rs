@@ -65,6 +65,8 @@ pub struct SpatialModel {
     keys: Vec<SpatialKey>,
     /// The space bar: centre, half-width beyond one key, sigmas.
     space: Option<SpatialKey>,
+    /// The shift key, a key like the letters.
+    shift: Option<SpatialKey>,
     offsets: KeyOffsets,
 }
 
@@ -114,39 +116,70 @@ impl SpatialModel {
                 sigma_x: (k.width - 1.0).max(0.0) / 2.0,
                 sigma_y: sigma * k.height,
             });
+        let shift = layout
+            .keys
+            .iter()
+            .enumerate()
+            .find(|(_, k)| k.kind == KeyKind::Shift)
+            .map(|(index, k)| SpatialKey {
+                character: '\u{21e7}',
+                index,
+                x: k.x,
+                y: k.y,
+                sigma_x: sigma * k.width,
+                sigma_y: sigma * k.height,
+            });
         Self {
             offsets: KeyOffsets::new(layout.keys.len()),
             keys,
             space,
+            shift,
         }
     }
 
     /// Natural log of the probability that a tap at `(x, y)` was meant for
     /// the space bar rather than a letter (`-inf` without a space bar).
     pub fn space_log_p(&self, x: f32, y: f32) -> f32 {
-        let Some(space) = &self.space else {
-            return f32::NEG_INFINITY;
-        };
+        self.non_letter_log_p(x, y, false)
+    }
+
+    /// Natural log of the probability that a tap at `(x, y)` was meant for
+    /// the space bar or shift rather than a letter: a tap that typed a
+    /// letter at the start of a word may have been either.
+    pub fn space_or_shift_log_p(&self, x: f32, y: f32) -> f32 {
+        self.non_letter_log_p(x, y, true)
+    }
+
+    fn non_letter_log_p(&self, x: f32, y: f32, with_shift: bool) -> f32 {
         if !(x.is_finite() && y.is_finite()) {
             return f32::NEG_INFINITY;
         }
         let unit = self.keys.first().map_or(0.4, |k| k.sigma_x.max(0.05));
-        let dx = ((x - space.x).abs() - space.sigma_x).max(0.0) / unit;
-        let dy = (y - space.y) / space.sigma_y;
-        let space_log = -0.5 * (dx * dx + dy * dy) - (unit * space.sigma_y).ln();
-        let letters: Vec<f32> = self
-            .keys
+        let gaussian = |k: &SpatialKey| {
+            let dx = (x - k.x) / k.sigma_x;
+            let dy = (y - k.y) / k.sigma_y;
+            -0.5 * (dx * dx + dy * dy) - (k.sigma_x * k.sigma_y).ln()
+        };
+        let space = self.space.as_ref().map(|space| {
+            // Along the bar, the distance counts from its end zones.
+            let dx = ((x - space.x).abs() - space.sigma_x).max(0.0) / unit;
+            let dy = (y - space.y) / space.sigma_y;
+            -0.5 * (dx * dx + dy * dy) - (unit * space.sigma_y).ln()
+        });
+        let shift = self.shift.as_ref().filter(|_| with_shift).map(gaussian);
+        let others: Vec<f32> = space.into_iter().chain(shift).collect();
+        if others.is_empty() {
+            return f32::NEG_INFINITY;
+        }
+        let letters: Vec<f32> = self.keys.iter().map(gaussian).collect();
+        let best = letters
             .iter()
-            .map(|k| {
-                let dx = (x - k.x) / k.sigma_x;
-                let dy = (y - k.y) / k.sigma_y;
-                -0.5 * (dx * dx + dy * dy) - (k.sigma_x * k.sigma_y).ln()
-            })
-            .collect();
-        let best = letters.iter().copied().fold(space_log, f32::max);
-        let total: f32 =
-            letters.iter().map(|l| (l - best).exp()).sum::<f32>() + (space_log - best).exp();
-        space_log - best - total.ln()
+            .chain(&others)
+            .copied()
+            .fold(f32::NEG_INFINITY, f32::max);
+        let mass = |logs: &[f32]| logs.iter().map(|l| (l - best).exp()).sum::<f32>();
+        let (other, all) = (mass(&others), mass(&letters) + mass(&others));
+        other.ln() - all.ln()
     }
 
     /// The user's learned touch offsets.
