@@ -7,10 +7,11 @@
 //! thread: a second thread at the same moment gets `Busy`.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError, RwLock, TryLockError};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::engine::Engine;
 use crate::error::{NibError, Result};
+use crate::exclusive::Exclusive;
 use crate::types::{InkCandidate, InkPoint};
 
 /// The stroke model with one language's lexicon and word model: loaded
@@ -83,7 +84,7 @@ impl HandwritingRecognizer {
     /// A new, empty writing area.
     pub fn ink_area(&self) -> Result<Arc<InkArea>> {
         Ok(Arc::new(InkArea {
-            inner: Mutex::new(Some(self.get()?.session())),
+            inner: Exclusive::new(self.get()?.session(), "ink area"),
         }))
     }
 
@@ -97,29 +98,13 @@ impl HandwritingRecognizer {
 /// The ink of one writing surface, recognised as strokes arrive.
 #[derive(Debug, uniffi::Object)]
 pub struct InkArea {
-    /// `None` once closed.
-    inner: Mutex<Option<nib_handwriting::InkSession>>,
+    inner: Exclusive<nib_handwriting::InkSession>,
 }
 
 impl InkArea {
+    /// Runs `f` on the open area, or says why not.
     fn with<R>(&self, f: impl FnOnce(&mut nib_handwriting::InkSession) -> R) -> Result<R> {
-        let mut guard = match self.inner.try_lock() {
-            Ok(guard) => guard,
-            Err(TryLockError::WouldBlock) => {
-                return Err(NibError::Busy(
-                    "the ink area is in use by another thread; drive each area from one thread"
-                        .into(),
-                ));
-            }
-            Err(TryLockError::Poisoned(poisoned)) => {
-                self.inner.clear_poison();
-                poisoned.into_inner()
-            }
-        };
-        match guard.as_mut() {
-            Some(area) => Ok(f(area)),
-            None => Err(NibError::Closed("the ink area is closed".into())),
-        }
+        self.inner.with(f)
     }
 }
 
@@ -163,7 +148,7 @@ impl InkArea {
 
     /// Ends the area; every later call is `Closed`.
     pub fn close(&self) {
-        *self.inner.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        self.inner.close();
     }
 }
 

@@ -41,6 +41,7 @@ uniffi::setup_scaffolding!("nib");
 
 mod engine;
 mod error;
+mod exclusive;
 mod handwriting;
 mod personal;
 mod session;

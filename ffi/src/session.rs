@@ -1,17 +1,9 @@
 //! The session object: the state of one text field, behind a lock that
-//! refuses rather than waits.
-//!
-//! A session belongs to one text field and is driven from one thread (the
-//! input method's main thread). Using it from two threads at once is a bug
-//! in the caller; the binding reports it as `Busy` (`try_lock`) instead of
-//! blocking the keyboard's UI thread or racing. Every call does bounded
-//! work (the engine's limits on word and context length and candidates),
-//! so the lock is held for microseconds and `close` can afford to wait for
-//! it.
-
-use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
+//! refuses rather than waits ([`Exclusive`]). Every call does bounded work
+//! (the engine's limits on word and context length and candidates).
 
 use crate::error::{NibError, Result};
+use crate::exclusive::Exclusive;
 use crate::types::{Decision, Key, SessionOptions, Suggestion};
 
 /// The state of one text field: what was typed, the text before the
@@ -23,14 +15,13 @@ use crate::types::{Decision, Key, SessionOptions, Suggestion};
 /// the text. After `close()` every call fails with `Closed`.
 #[derive(Debug, uniffi::Object)]
 pub struct Session {
-    /// `None` once closed.
-    inner: Mutex<Option<nib_engine::Session>>,
+    inner: Exclusive<nib_engine::Session>,
 }
 
 impl From<nib_engine::Session> for Session {
     fn from(session: nib_engine::Session) -> Self {
         Self {
-            inner: Mutex::new(Some(session)),
+            inner: Exclusive::new(session, "session"),
         }
     }
 }
@@ -38,29 +29,7 @@ impl From<nib_engine::Session> for Session {
 impl Session {
     /// Runs `f` on the open session, or says why not.
     fn with<R>(&self, f: impl FnOnce(&mut nib_engine::Session) -> R) -> Result<R> {
-        let mut guard = match self.inner.try_lock() {
-            Ok(guard) => guard,
-            Err(TryLockError::WouldBlock) => {
-                return Err(NibError::Busy(
-                    "the session is in use by another thread; drive each session from one thread"
-                        .into(),
-                ));
-            }
-            // A panic inside the engine would leave the session's strings
-            // valid, if surprising; carrying on beats a dead keyboard.
-            Err(TryLockError::Poisoned(poisoned)) => {
-                self.inner.clear_poison();
-                poisoned.into_inner()
-            }
-        };
-        match guard.as_mut() {
-            Some(session) => Ok(f(session)),
-            None => Err(NibError::Closed("the session is closed".into())),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Option<nib_engine::Session>> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner.with(f)
     }
 }
 
@@ -166,7 +135,7 @@ impl Session {
     /// (microseconds) rather than failing. (Kotlin: `closeSession()`,
     /// because `close()` is `AutoCloseable`'s, which frees the handle.)
     pub fn close(&self) {
-        *self.lock() = None;
+        self.inner.close();
     }
 }
 
@@ -293,7 +262,7 @@ mod tests {
     fn a_session_in_use_elsewhere_is_busy() {
         let engine = engine();
         let session = engine.session("en".into(), None).unwrap();
-        let held = session.inner.lock().unwrap();
+        let held = session.inner.lock();
         let other = std::thread::scope(|scope| {
             scope
                 .spawn(|| session.type_text("a".into()))
