@@ -11,10 +11,15 @@
 //!   tokens, so a keystroke never re-runs the whole context.
 //! * **Word scoring.** `log P(word | context)` is the sum of the word's
 //!   subword log-probabilities plus the probability that the word ends
-//!   there: one minus the mass of the tokens that would continue it (see
-//!   `languages/lm/tokenizer.py`). All candidate words go through one
-//!   batched run that starts from the cached context, so completions and
-//!   corrections of every length compete on the same footing.
+//!   there: the mass of the tokens that would not continue it (see
+//!   `languages/lm/tokenizer.py`). Candidate words go through batched runs
+//!   (by token length) that all start from the one cached context, which
+//!   the model shares across the rows; completions and corrections of
+//!   every length compete on the same footing.
+//!
+//! The model file is the engine graph of `languages/lm/export.py`: it
+//! returns those scores, the next-token distribution and the new tokens'
+//! keys and values, never the `[B, T, V]` logits.
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
