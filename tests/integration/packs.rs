@@ -77,3 +77,38 @@ fn layouts_have_their_language_letters() {
         de.keys.iter().position(|k| k.output == "z") < de.keys.iter().position(|k| k.output == "u")
     );
 }
+
+#[test]
+fn lexicon_walks_agree_with_the_word_list() {
+    let engine = engine();
+    let pack = engine.pack("en").unwrap();
+    let root = pack.lexicon_root();
+    // A walk by characters reaches the node of the whole key, and its
+    // words are the key's.
+    let by_chars = "hello"
+        .chars()
+        .try_fold(root, |node, c| pack.lexicon_step(node, c))
+        .unwrap();
+    assert_eq!(Some(by_chars), pack.lexicon_next(root, "hello"));
+    assert!(pack.lexicon_words(by_chars).any(|w| w.surface == "hello"));
+    assert!(pack.lexicon_next(root, "qxz").is_none());
+    // The children of "hel" are the letters that continue some word, each
+    // leading where a step would.
+    let hel = pack.lexicon_next(root, "hel").unwrap();
+    let children = pack.lexicon_children(hel);
+    for c in ['l', 'p', 'd'] {
+        let child = children.iter().find(|(k, _)| *k == c).map(|(_, n)| *n);
+        assert_eq!(child, pack.lexicon_step(hel, c), "{c}");
+    }
+    assert!(children.iter().all(|&(c, _)| c != 'q'));
+    // Letters of several bytes are whole characters.
+    let ru = engine.pack("ru").unwrap();
+    let pr = ru.lexicon_next(ru.lexicon_root(), "пр").unwrap();
+    let children = ru.lexicon_children(pr);
+    assert!(children.iter().any(|&(c, _)| c == 'и'), "привет");
+    assert!(
+        children
+            .iter()
+            .all(|&(c, _)| c.is_alphabetic() || c == '\'')
+    );
+}

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use compact_str::CompactString;
 
 use crate::decode::spatial::SpatialModel;
-use crate::pack::LanguagePack;
+use crate::pack::{LanguagePack, LexiconNode};
 use crate::text::fold::fold;
 
 /// What is known about one character of the current word.
@@ -83,8 +83,7 @@ pub struct Prefix {
 
 #[derive(Debug, Clone)]
 struct Hyp {
-    addr: usize,
-    out: u64,
+    node: LexiconNode,
     cost: f32,
     /// Inline up to 24 bytes: extending a hypothesis allocates nothing.
     key: CompactString,
@@ -143,59 +142,12 @@ fn steps(
     }
 }
 
-/// Follows the bytes of `c` from `addr`.
-fn walk(
-    fst: &fst::raw::Fst<impl AsRef<[u8]>>,
-    mut addr: usize,
-    mut out: u64,
-    c: char,
-) -> Option<(usize, u64)> {
-    let mut buffer = [0u8; 4];
-    for &b in c.encode_utf8(&mut buffer).as_bytes() {
-        let node = fst.node(addr);
-        let t = node.transition(node.find_input(b)?);
-        out = out.wrapping_add(t.out.value());
-        addr = t.addr;
-    }
-    Some((addr, out))
-}
-
-/// The characters leaving `addr`, with where each leads.
-fn children(
-    fst: &fst::raw::Fst<impl AsRef<[u8]>>,
-    addr: usize,
-    out: u64,
-) -> Vec<(char, usize, u64)> {
-    let mut found = Vec::new();
-    // (bytes so far and their count, node, output)
-    let mut stack: Vec<([u8; 4], usize, usize, u64)> = vec![([0; 4], 0, addr, out)];
-    while let Some((bytes, len, addr, out)) = stack.pop() {
-        if len > 0
-            && let Ok(text) = std::str::from_utf8(&bytes[..len])
-        {
-            if let Some(c) = text.chars().next() {
-                found.push((c, addr, out));
-            }
-            continue;
-        }
-        if len >= 4 {
-            continue;
-        }
-        for t in fst.node(addr).transitions() {
-            let mut next = bytes;
-            next[len] = t.inp;
-            stack.push((next, len + 1, t.addr, out.wrapping_add(t.out.value())));
-        }
-    }
-    found
-}
-
 /// A layer of hypotheses, one per prefix. A prefix is identified by its
-/// node and the output summed along its path: the lexicon's values are
-/// unique per key, so two prefixes never share both.
+/// lexicon node (the fst node and the output summed along its path: the
+/// lexicon's values are unique per key, so two prefixes never share both).
 /// (A fast fixed hasher: the keys are the search's own numbers, and
 /// SipHash was a tenth of a keystroke.)
-type Layer = HashMap<(usize, u64), Hyp, foldhash::fast::FixedState>;
+type Layer = HashMap<LexiconNode, Hyp, foldhash::fast::FixedState>;
 
 /// An empty layer with room for a typical one.
 fn new_layer() -> Layer {
@@ -204,7 +156,7 @@ fn new_layer() -> Layer {
 
 /// Adds `hyp` to `layer` unless a cheaper one with the same prefix is there.
 fn offer(layer: &mut Layer, hyp: Hyp) {
-    match layer.entry((hyp.addr, hyp.out)) {
+    match layer.entry(hyp.node) {
         std::collections::hash_map::Entry::Occupied(mut old) => {
             if hyp.cost < old.get().cost {
                 old.insert(hyp);
@@ -295,14 +247,12 @@ impl Searcher {
     }
 
     fn push_step(&mut self, pack: &LanguagePack, step: Step, params: &SearchParams) {
-        let fst = pack.lexicon_fst();
         if self.layers.is_empty() {
             let mut root = new_layer();
             offer(
                 &mut root,
                 Hyp {
-                    addr: fst.root().addr(),
-                    out: 0,
+                    node: pack.lexicon_root(),
                     cost: 0.0,
                     key: CompactString::default(),
                     edits: 0,
@@ -328,8 +278,9 @@ impl Searcher {
                         if first == second {
                             continue;
                         }
-                        let Some((addr, out)) = walk(fst, h.addr, h.out, second)
-                            .and_then(|(a, o)| walk(fst, a, o, first))
+                        let Some(node) = pack
+                            .lexicon_step(h.node, second)
+                            .and_then(|n| pack.lexicon_step(n, first))
                         else {
                             continue;
                         };
@@ -337,8 +288,7 @@ impl Searcher {
                         key.push(second);
                         key.push(first);
                         swapped.push(Hyp {
-                            addr,
-                            out,
+                            node,
                             cost: h.cost - p1 - p2 + params.transposition,
                             key,
                             edits: h.edits + 1,
@@ -357,14 +307,13 @@ impl Searcher {
             .take(OMITTING)
             .filter(|h| h.edits < max_edits)
             .flat_map(|h| {
-                children(fst, h.addr, h.out)
+                pack.lexicon_children(h.node)
                     .into_iter()
-                    .map(move |(c, addr, out)| {
+                    .map(move |(c, node)| {
                         let mut key = h.key.clone();
                         key.push(c);
                         Hyp {
-                            addr,
-                            out,
+                            node,
                             cost: h.cost + params.omission,
                             key,
                             edits: h.edits + 1,
@@ -376,14 +325,13 @@ impl Searcher {
         let mut next = std::mem::take(&mut self.layers[i + 1]);
         for h in &hyps {
             for &(c, log_p) in &self.steps[i].keys {
-                if let Some((addr, out)) = walk(fst, h.addr, h.out, c) {
+                if let Some(node) = pack.lexicon_step(h.node, c) {
                     let mut key = h.key.clone();
                     key.push(c);
                     offer(
                         &mut next,
                         Hyp {
-                            addr,
-                            out,
+                            node,
                             cost: h.cost - log_p,
                             key,
                             edits: h.edits,
@@ -428,7 +376,6 @@ impl Searcher {
         } else {
             params.long_edits
         };
-        let fst = pack.lexicon_fst();
         let within: Layer = layer
             .iter()
             .filter(|(_, h)| h.edits <= allowed)
@@ -437,10 +384,7 @@ impl Searcher {
         best(within, params.beam)
             .into_iter()
             .map(|h| {
-                let node = fst.node(h.addr);
-                let value = node
-                    .is_final()
-                    .then(|| h.out.wrapping_add(node.final_output().value()));
+                let value = pack.lexicon_value(h.node);
                 Prefix {
                     key: h.key.into_string(),
                     cost: h.cost,

@@ -122,9 +122,10 @@ pub struct WordRef<'a> {
 
 /// A position in the lexicon automaton: the folded prefix read so far.
 ///
-/// Other decoders (handwriting) walk the lexicon one folded character at a
-/// time with [`LanguagePack::lexicon_root`], [`LanguagePack::lexicon_next`]
-/// and [`LanguagePack::lexicon_words`]. A node is only meaningful for the
+/// The decoders (the touch search, handwriting) walk the lexicon one
+/// folded character at a time with [`LanguagePack::lexicon_root`],
+/// [`LanguagePack::lexicon_next`] / [`LanguagePack::lexicon_step`],
+/// [`LanguagePack::lexicon_children`] and [`LanguagePack::lexicon_words`]. A node is only meaningful for the
 /// pack that made it; nodes are small and `Copy`, so a beam can hold many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LexiconNode {
@@ -367,12 +368,6 @@ impl LanguagePack {
         })
     }
 
-    /// The lexicon automaton (folded keys to word runs), for scored
-    /// traversals over its nodes.
-    pub(crate) fn lexicon_fst(&self) -> &fst::raw::Fst<SectionBytes> {
-        self.lexicon.as_fst()
-    }
-
     /// The lexicon map (folded keys to word runs).
     pub(crate) fn lexicon_map(&self) -> &fst::Map<SectionBytes> {
         &self.lexicon
@@ -403,16 +398,57 @@ impl LanguagePack {
         Some(LexiconNode { addr, out })
     }
 
+    /// The node reached from `node` by the folded character `c`.
+    pub fn lexicon_step(&self, node: LexiconNode, c: char) -> Option<LexiconNode> {
+        let mut buffer = [0u8; 4];
+        self.lexicon_next(node, c.encode_utf8(&mut buffer))
+    }
+
+    /// The characters that continue some lexicon key from `node`, with the
+    /// node each leads to.
+    pub fn lexicon_children(&self, node: LexiconNode) -> Vec<(char, LexiconNode)> {
+        let fst = self.lexicon.as_fst();
+        let mut found = Vec::new();
+        // (bytes so far and their count, node)
+        let mut stack: Vec<([u8; 4], usize, LexiconNode)> = vec![([0; 4], 0, node)];
+        while let Some((bytes, len, node)) = stack.pop() {
+            if len > 0
+                && let Ok(text) = std::str::from_utf8(&bytes[..len])
+            {
+                if let Some(c) = text.chars().next() {
+                    found.push((c, node));
+                }
+                continue;
+            }
+            if len >= 4 {
+                continue;
+            }
+            for t in fst.node(node.addr).transitions() {
+                let mut next = bytes;
+                next[len] = t.inp;
+                let child = LexiconNode {
+                    addr: t.addr,
+                    out: node.out.wrapping_add(t.out.value()),
+                };
+                stack.push((next, len + 1, child));
+            }
+        }
+        found
+    }
+
+    /// The lexicon value of the key that ends at `node` (its word run, see
+    /// [`LanguagePack::run`]), if the prefix is a key.
+    pub(crate) fn lexicon_value(&self, node: LexiconNode) -> Option<u64> {
+        let current = self.lexicon.as_fst().node(node.addr);
+        current
+            .is_final()
+            .then(|| node.out.wrapping_add(current.final_output().value()))
+    }
+
     /// The words whose folded key ends at `node` (none if the prefix is not
     /// itself a key).
     pub fn lexicon_words(&self, node: LexiconNode) -> impl Iterator<Item = WordRef<'_>> {
-        let current = self.lexicon.as_fst().node(node.addr);
-        let value = if current.is_final() {
-            node.out.wrapping_add(current.final_output().value())
-        } else {
-            0
-        };
-        self.run(value)
+        self.run(self.lexicon_value(node).unwrap_or(0))
     }
 
     /// The words of a lexicon value (the output summed along a key's path).
