@@ -1,11 +1,13 @@
 //! The neural language model's costs: one context step, scoring candidate
-//! words against a cached context, and a whole keystroke with rescoring.
+//! words against a cached context, and whole requests with rescoring (a
+//! keystroke whose context and candidates are cached, a next-word request
+//! after a new word, and the first letter after it).
 #![allow(missing_docs)] // criterion_group! generates undocumented functions
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use nib_engine::{Config, Engine};
 
 fn bench(c: &mut Criterion) {
@@ -59,6 +61,32 @@ fn bench(c: &mut Criterion) {
             i += 1;
             black_box(engine.suggest("en", "I would like to", typed, 3).ok())
         })
+    });
+
+    // Requests after a word the model has not seen in this context: the
+    // last word cycles through 200 numbers, more than the state cache
+    // holds, so each next-word request extends the cached "We will meet
+    // at" by that word and scores its candidates afresh, as after each
+    // word a user commits; the first letter then comes on that state.
+    let fresh = |n: usize| format!("We will meet at {} ", n % 200);
+    let mut n = 0;
+    group.bench_function("next_word_after_a_new_word", |b| {
+        b.iter(|| {
+            n += 1;
+            black_box(engine.suggest("en", &fresh(n), "", 3).ok())
+        })
+    });
+    group.bench_function("first_letter_after_a_new_word", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                let context = fresh(n);
+                engine.suggest("en", &context, "", 3).ok();
+                context
+            },
+            |context| black_box(engine.suggest("en", &context, "t", 3).ok()),
+            BatchSize::SmallInput,
+        )
     });
     group.finish();
 }
