@@ -346,6 +346,7 @@ impl Session {
     pub fn pick(&mut self, text: &str) {
         self.last_correction = None;
         self.split = None;
+        self.joined_last_word = false;
         // Picking the word typed itself is choosing it on purpose.
         let explicit = !self.word.is_empty() && fold(text) == fold(&self.word);
         self.learn_word(text, explicit);
@@ -366,6 +367,7 @@ impl Session {
         self.taps = vec![None; self.word.chars().count()];
         self.last_correction = None;
         self.split = None;
+        self.joined_last_word = false;
         self.trim_context();
     }
 

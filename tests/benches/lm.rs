@@ -34,8 +34,17 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(lm.state(&with(cycle())).ok()))
     });
 
-    // The same step, then eight candidate words scored on the new state (its
-    // word memo is empty): this minus `context_step` is the scoring cost.
+    // The same step, then one and eight candidate words (one token each)
+    // scored on the new state (its word memo is empty): these minus
+    // `context_step` are the scoring costs; the one-word run less a
+    // seventh of the difference between them is what a run costs beyond
+    // its positions (`RUN_COST_IN_POSITIONS` in `engine/src/lm/model.rs`).
+    group.bench_function("context_step_and_score_1_word", |b| {
+        b.iter(|| {
+            let state = lm.state(&with(cycle())).ok();
+            black_box(state.map(|s| lm.score_words(&s, &["to"]).ok()))
+        })
+    });
     let words = ["to", "the", "a", "some", "that", "this", "my", "your"];
     group.bench_function("context_step_and_score_8_words", |b| {
         b.iter(|| {

@@ -109,36 +109,16 @@ fn backspace_undoes_an_autocorrection_for_the_rest_of_the_session() {
 
 #[test]
 fn a_missed_space_bar_is_read_as_two_words() {
-    let mut session = typed("iwant", "");
-    space(&mut session);
-    assert_eq!(
-        session.context(),
-        "I want ",
-        "{:?}",
-        session.last_decision()
-    );
-    // The space bar hit as "b" (just above it).
-    let mut session = engine().fresh_user().session("en").unwrap();
-    session.set_context("Thank you ");
-    tap_word(&mut session, "verybmuch");
-    space(&mut session);
-    assert_eq!(
-        session.context(),
-        "Thank you very much ",
-        "{:?}",
-        session.last_decision()
-    );
-    // Twice: three words.
-    let mut session = engine().fresh_user().session("en").unwrap();
-    session.set_context("I would ");
-    tap_word(&mut session, "likebtobgo");
-    space(&mut session);
-    assert_eq!(
-        session.context(),
-        "I would like to go ",
-        "{:?}",
-        session.last_decision()
-    );
+    // Left out; hit as "b" (just above the bar); and that twice: three words.
+    for (context, letters, expected) in [
+        ("", "iwant", "I want "),
+        ("Thank you ", "verybmuch", "Thank you very much "),
+        ("I would ", "likebtobgo", "I would like to go "),
+    ] {
+        let mut session = typed(letters, context);
+        space(&mut session);
+        assert_eq!(session.context(), expected, "{:?}", session.last_decision());
+    }
 }
 
 #[test]
@@ -207,6 +187,9 @@ fn a_letter_tapped_onto_the_space_bar_joins_the_two_halves() {
         session.last_decision()
     );
     assert!(session.joined_last_word());
+    // A word picked after it joined nothing.
+    session.pick("first");
+    assert!(!session.joined_last_word());
     // A space tapped in the middle of the bar is a space.
     let mut session = engine().fresh_user().session("en").unwrap();
     session.set_context("Tell me ");

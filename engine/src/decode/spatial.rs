@@ -102,33 +102,25 @@ impl SpatialModel {
                 })
             })
             .collect();
-        let space = layout
-            .keys
-            .iter()
-            .enumerate()
-            .find(|(_, k)| k.kind == KeyKind::Space)
-            .map(|(index, k)| SpatialKey {
-                character: ' ',
+        // The first key of `kind`, its horizontal sigma from its width.
+        let key_of = |kind: KeyKind, character: char, sigma_x: &dyn Fn(f32) -> f32| {
+            let (index, k) = layout
+                .keys
+                .iter()
+                .enumerate()
+                .find(|(_, k)| k.kind == kind)?;
+            Some(SpatialKey {
+                character,
                 index,
                 x: k.x,
                 y: k.y,
-                // Along the bar, the distance counts from its end zones.
-                sigma_x: (k.width - 1.0).max(0.0) / 2.0,
+                sigma_x: sigma_x(k.width),
                 sigma_y: sigma * k.height,
-            });
-        let shift = layout
-            .keys
-            .iter()
-            .enumerate()
-            .find(|(_, k)| k.kind == KeyKind::Shift)
-            .map(|(index, k)| SpatialKey {
-                character: '\u{21e7}',
-                index,
-                x: k.x,
-                y: k.y,
-                sigma_x: sigma * k.width,
-                sigma_y: sigma * k.height,
-            });
+            })
+        };
+        // Along the bar, the distance counts from its end zones.
+        let space = key_of(KeyKind::Space, ' ', &|width| (width - 1.0).max(0.0) / 2.0);
+        let shift = key_of(KeyKind::Shift, '\u{21e7}', &|width| sigma * width);
         Self {
             offsets: KeyOffsets::new(layout.keys.len()),
             keys,

@@ -68,10 +68,13 @@ const WORD_MEMO: usize = 4096;
 /// candidates of a keystroke come back on the next one.
 const TOKEN_MEMO: usize = 8192;
 
-/// What one model run costs beyond its token positions, in positions:
-/// a run of one token takes about as long as 13 more positions in a run
-/// (0.83 ms against 0.062 ms per position, 16 rows of 4 tokens after 32
-/// of context, one core of a 2-core x86-64 machine).
+/// What one model run costs beyond its token positions, in positions.
+/// Scoring one one-token word takes 0.84 ms and each of seven more in the
+/// same run 0.037 ms (`cargo bench -p nib-tests --bench lm`), which puts a
+/// run at ~22 positions; positions of longer rows cost more, and on
+/// replayed text 13 was faster than 22 (`taskset -c 1 nib ksr --lang en`,
+/// three alternating runs: p50 3.42–3.56 against 3.55–3.72 ms; one core of
+/// a 2-core x86-64 machine).
 const RUN_COST_IN_POSITIONS: usize = 13;
 
 /// A word's token ids, `None` where the tokenizer cannot spell it.
@@ -509,7 +512,7 @@ impl NeuralLm {
                 let within: f32 = run.token_log_probs[b * (width - 1)..][..tokens.len() - 1]
                     .iter()
                     .sum();
-                // `max` also turns a NaN (an end mass of zero) into `never`.
+                // An end mass of zero is `-inf`; `max` makes it (and a NaN) `never`.
                 first + within + run.end_log_probs[b * width + tokens.len() - 1].max(never)
             })
             .collect())

@@ -990,24 +990,24 @@ impl SessionReplay {
             return;
         };
         let typed = self.session.current_word();
-        let runs_on = token.open && token.predictable && !typed.is_empty();
-        if !runs_on || self.run_on.len() >= MAX_RUN_ON {
-            // The words before were split again at this commit, or never.
-            let keep = if runs_on { MAX_RUN_ON - 1 } else { 0 };
-            let done = self.run_on.len() - keep.min(self.run_on.len());
-            for run_on in self.run_on.drain(..done).collect::<Vec<_>>() {
-                self.count(run_on, tally);
-            }
-        }
-        if runs_on {
+        if token.open && token.predictable && !typed.is_empty() {
             // The word was never ended (the space bar was missed): what was
             // typed runs on into the next word, unless the engine splits it
             // again when a later word is committed.
             token.open = false;
             token.committed.push(format!("{typed}…"));
             token.typed.push(format!("{typed}…"));
+            if self.run_on.len() == MAX_RUN_ON {
+                let oldest = self.run_on.remove(0);
+                self.count(oldest, tally);
+            }
             self.run_on.push(token);
             return;
+        }
+        // The words that ran on into this one were split again at its
+        // commit, or never will be.
+        for run_on in std::mem::take(&mut self.run_on) {
+            self.count(run_on, tally);
         }
         self.count(token, tally);
     }
@@ -1017,24 +1017,19 @@ impl SessionReplay {
             tally.unmeasured_words += 1;
             return;
         }
-        if token.inked {
-            let counts = tally.ink.entry(self.language.clone()).or_default();
-            counts.words += 1;
-            counts.correct += u64::from(token.committed == [token.word.as_str()]);
-            if tally.mistakes.len() < MAX_MISTAKES
-                && let Some(mistake) = token.mistake(&self.language, &self.noise)
-            {
-                tally.mistakes.push(mistake);
-            }
-            return;
-        }
-        let pending = std::mem::take(&mut token.pending);
-        let length = token.word.chars().count() as u32;
         if tally.mistakes.len() < MAX_MISTAKES
             && let Some(mistake) = token.mistake(&self.language, &self.noise)
         {
             tally.mistakes.push(mistake);
         }
+        if token.inked {
+            let counts = tally.ink.entry(self.language.clone()).or_default();
+            counts.words += 1;
+            counts.correct += u64::from(token.committed == [token.word.as_str()]);
+            return;
+        }
+        let pending = std::mem::take(&mut token.pending);
+        let length = token.word.chars().count() as u32;
         let metrics = token.close(pending);
         tally.add_token(&self.language, &self.noise, length, &metrics);
     }
