@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import charset, preprocess, unipen
+from . import charset, itempack, preprocess, unipen
+from .data import Item
 
 TESTDATA = Path(__file__).resolve().parents[1] / "testdata" / "features.json"
 
@@ -85,6 +86,32 @@ class Charset(unittest.TestCase):
         for text in ("Straße", "façade", "ёлка Щука", "l'été, «oui»"):
             self.assertEqual(charset.decode(charset.encode(text)), text)
         self.assertEqual(charset.normalise_label("“a”  –  b…"), '"a" - b...')
+
+
+class ItemPack(unittest.TestCase):
+    def test_round_trip_keeps_labels_and_shape(self):
+        rng = np.random.default_rng(3)
+        integral = Item(charset.encode("ab"), "ab", "unipen-6",
+                        [np.array([[10.0, 20.0], [12.0, 25.0], [15.0, 21.0]]), np.array([[40.0, 5.0]])],
+                        style="MIXED", contributor="aaa")
+        scaled = Item(charset.encode("Ж"), "Ж", "unipen-chars",
+                      [rng.normal(0, 30, (50, 2)) - 376.17], contributor="bbb")
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "items.npz.xz"
+            itempack.save(path, [integral], [scaled])
+            train, valid = itempack.load(path, log=lambda _: None)
+        self.assertEqual([(it.label, it.ids, it.group, it.style, it.contributor) for it in train],
+                         [("ab", integral.ids, "unipen-6", "MIXED", "aaa")])
+        self.assertEqual(valid[0].label, "Ж")
+        # integer coordinates come back exactly, up to a translation
+        got = np.concatenate(train[0].strokes)
+        want = np.concatenate(integral.strokes)
+        np.testing.assert_array_equal(got - got[0], want - want[0])
+        self.assertEqual([len(s) for s in train[0].strokes], [3, 1])
+        # others on a grid of 1/2000 of their height
+        got, want = np.concatenate(valid[0].strokes), np.concatenate(scaled.strokes)
+        g = np.ptp(want[:, 1]) / itempack.GRID_PER_HEIGHT
+        np.testing.assert_allclose((got - got[0]) * g, want - want[0], atol=g)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@ available, without code changes.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import math
+import multiprocessing
 import os
 import signal
 import sys
@@ -27,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from . import charset
+from . import itempack
 from .data import Synth, item_features, unipen_items, _feasible
 from .model import StrokeModel, greedy_decode, num_params, out_length
 
@@ -103,12 +106,85 @@ def make_batches(draw, rng, batch_points: int, max_batch: int, pool: int = 192):
     return [batches[i] for i in order]
 
 
+# What `draw` samples from: set in main() before worker processes fork.
+_SOURCES: dict = {}
+
+
+def draw(rng, seen: dict):
+    """One augmented training sample (features, ids) from the mix; counts it in `seen`."""
+    names, p = _SOURCES["names"], _SOURCES["p"]
+    while True:
+        src = names[rng.choice(len(names), p=p)]
+        if src == "synth":
+            it = _SOURCES["synth"].sample(rng)
+            if it is None:
+                continue
+        else:
+            pool = _SOURCES["pools"][src]
+            it = pool[rng.integers(len(pool))]
+        f = item_features(it, rng)
+        if _feasible(len(f), it.ids):
+            seen[src] = seen.get(src, 0) + 1
+            return f, it.ids
+
+
+def _worker_batches(task):
+    """A worker process's share: one pool of batches from its own seed."""
+    seed, batch_points, max_batch = task
+    seen: dict = {}
+    batches = make_batches(lambda r: draw(r, seen), np.random.default_rng(seed), batch_points, max_batch)
+    return batches, seen
+
+
+class BatchSource:
+    """Training batches, made in this process or, with workers, by a pool of
+    processes kept at most two tasks per worker ahead (the GPU case: the
+    features and the synthetic ink are CPU work)."""
+
+    def __init__(self, workers: int, seed: int, batch_points: int, max_batch: int, rng, seen: dict):
+        self.workers, self.seed, self.rng, self.seen = workers, seed, rng, seen
+        self.batch_points, self.max_batch = batch_points, max_batch
+        self.queue: list = []
+        self.tasks = 0
+        self.pending: collections.deque = collections.deque()
+        self.pool = multiprocessing.get_context("fork").Pool(workers) if workers > 0 else None
+        if self.pool:
+            for _ in range(2 * workers):
+                self._submit()
+
+    def _submit(self):
+        self.tasks += 1
+        task = ((self.seed, self.tasks), self.batch_points, self.max_batch)
+        self.pending.append(self.pool.apply_async(_worker_batches, (task,)))
+
+    def next(self):
+        if not self.queue:
+            if self.pool:
+                batches, seen = self.pending.popleft().get()
+                self._submit()
+                for k, v in seen.items():
+                    self.seen[k] = self.seen.get(k, 0) + v
+                self.queue = batches
+            else:
+                self.queue = make_batches(lambda r: draw(r, self.seen), self.rng, self.batch_points,
+                                          self.max_batch)
+        return self.queue.pop()
+
+    def close(self):
+        if self.pool:
+            self.pool.terminate()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", default=str(REPO / ".cache/handwriting/run"))
     ap.add_argument("--unipen", default=str(REPO / ".cache/handwriting/unipen"))
     ap.add_argument("--unipen-cache", default=str(REPO / ".cache/handwriting/unipen_samples.pkl"))
     ap.add_argument("--corpus", default=str(REPO / ".cache/lm/corpus"))
+    ap.add_argument("--items", default=None,
+                    help="UNIPEN items from an item pack (itempack.py) instead of --unipen")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="processes making batches (0: in this process; for a GPU, the spare cores)")
     ap.add_argument("--time-budget-min", type=float, default=90.0)
     ap.add_argument("--max-steps", type=int, default=10**9)
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -123,6 +199,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--hidden", type=int, default=160)
     ap.add_argument("--conv", type=int, default=128)
+    ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--init", default=None,
                     help="start from this checkpoint's weights (same config) with a fresh optimizer and schedule")
@@ -145,7 +222,10 @@ def main() -> None:
     log(f"start: {' '.join(sys.argv)} device={device} threads={args.threads}")
     rng = np.random.default_rng(args.seed)
     torch.manual_seed(args.seed)
-    train, valid, _ = unipen_items(Path(args.unipen), Path(args.unipen_cache), log)
+    if args.items:
+        train, valid = itempack.load(Path(args.items), log)
+    else:
+        train, valid, _ = unipen_items(Path(args.unipen), Path(args.unipen_cache), log)
     synth = Synth(Path(args.corpus), "train", 3_000_000, log)
     synth_valid_src = Synth(Path(args.corpus), "valid", 400_000, log)
     pools = {
@@ -172,14 +252,19 @@ def main() -> None:
     vsub += vsynth
     log(f"validation subset: {len(vsub)} samples")
 
-    model = StrokeModel(len(charset.CHARS), conv=args.conv, hidden=args.hidden).to(device)
+    names = list(MIX)
+    seen = {k: 0 for k in MIX}  # samples drawn per source (pool draws are counted when batched)
+    _SOURCES.update(names=names, p=np.array([MIX[k] for k in names]), synth=synth, pools=pools)
+    # Forked before CUDA starts in this process.
+    batches = BatchSource(args.workers, args.seed, args.batch_points, args.max_batch, rng, seen)
+
+    model = StrokeModel(len(charset.CHARS), conv=args.conv, hidden=args.hidden, layers=args.layers).to(device)
     log(f"model: {num_params(model)} parameters, config {model.config}")
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
     step, elapsed, best = 0, 0.0, float("inf")
-    seen = {k: 0 for k in MIX}  # samples drawn per source (pool draws are counted when batched)
     init = None  # the run this one continues: its checkpoint, steps, minutes and samples
     if args.init:
         ck = torch.load(args.init, map_location=device, weights_only=False)
@@ -200,6 +285,7 @@ def main() -> None:
         seen.update(ck.get("seen", {}))
         init = ck.get("init")
         rng = np.random.default_rng([args.seed, step])
+        batches.rng = rng
         log(f"resumed at step {step}, {elapsed / 60:.1f} min, best CER {best:.4f}")
 
     budget = args.time_budget_min * 60.0
@@ -219,26 +305,6 @@ def main() -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    names = list(MIX)
-    p = np.array([MIX[k] for k in names])
-
-    def draw(rng):
-        """One augmented training sample (features, ids) from the mix."""
-        while True:
-            src = names[rng.choice(len(names), p=p)]
-            if src == "synth":
-                it = synth.sample(rng)
-                if it is None:
-                    continue
-            else:
-                pool = pools[src]
-                it = pool[rng.integers(len(pool))]
-            f = item_features(it, rng)
-            if _feasible(len(f), it.ids):
-                seen[src] += 1
-                return f, it.ids
-
-    queue = []
     t_start = time.time() - elapsed
     t_ckpt = time.time()
     model.train()
@@ -251,9 +317,7 @@ def main() -> None:
         lr = args.lr * min(1.0, (step + 1) / args.warmup_steps) * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = lr
-        if not queue:
-            queue = make_batches(draw, rng, args.batch_points, args.max_batch)
-        feats, ids = queue.pop()
+        feats, ids = batches.next()
         max_t = max(len(f) for f in feats)
         x, lengths, targets, target_lengths = collate(feats, ids, device)
         logp = model(x)
@@ -291,6 +355,7 @@ def main() -> None:
             save(last)
             t_ckpt = time.time()
     elapsed = time.time() - t_start
+    batches.close()
     save(last)
     summary = {"seen": seen, "steps": step, "elapsed_min": elapsed / 60, "best_words_cer": best,
                "params": num_params(model), "device": str(device), "threads": args.threads}
