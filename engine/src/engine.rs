@@ -26,6 +26,16 @@ pub struct Config {
     /// `[0, 1]` (log domain). The default, 0.9, is the best of a grid over
     /// 0.5–0.9 on validation text (see ARCHITECTURE.md).
     pub lm_weight: f32,
+    /// Weight of the neural language model in the autocorrect decision
+    /// (the touch decoder's ranking of the word being committed), in
+    /// `[0, 1]`; 0 leaves the decision to the n-gram model. The default,
+    /// 0.3, with `score_typed_with_lm`, is the best of a grid over
+    /// {0, 0.3, 0.6, 0.9} on validation logs (see ARCHITECTURE.md).
+    pub decision_lm_weight: f32,
+    /// In the autocorrect decision, score a typed word the lexicon does not
+    /// know with the neural model too (as the lexicon words it is weighed
+    /// against are), not by the unknown-word prior alone.
+    pub score_typed_with_lm: bool,
     /// Candidates the neural model rescores per call (the best of the
     /// n-gram ranking), and words it proposes before the first letter.
     pub lm_candidates: usize,
@@ -71,6 +81,8 @@ impl Default for Config {
             pair_weight: 0.6,
             suggestions: 3,
             lm_weight: 0.9,
+            decision_lm_weight: 0.3,
+            score_typed_with_lm: true,
             lm_candidates: 8,
             lm_proposals: 8,
             lm_context_tokens: 32,

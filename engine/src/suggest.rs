@@ -159,6 +159,7 @@ pub(crate) fn suggest(
         context,
         started,
         proposals: Some(&key),
+        lm_weight: config.lm_weight,
     };
     ranking.rank(candidates, &followers, TypedCase::of(&typed), k)
 }
@@ -204,6 +205,10 @@ pub(crate) struct Ranking<'a> {
     /// The folded letters typed so far, when the model may propose its own
     /// words that start with them (all words before the first letter).
     pub proposals: Option<&'a str>,
+    /// Weight of the neural model against the n-gram score, in `[0, 1]`:
+    /// `Config::lm_weight` for the suggestion strip,
+    /// `Config::decision_lm_weight` for autocorrection.
+    pub lm_weight: f32,
 }
 
 /// Words the model proposes itself while letters are typed must be at
@@ -237,12 +242,29 @@ impl<'a> Ranking<'a> {
     /// full score (the autocorrect compares the typed word's).
     pub(crate) fn scored(
         &self,
-        mut candidates: Vec<Candidate<'a>>,
+        candidates: Vec<Candidate<'a>>,
         followers: &Followers,
         typed_case: TypedCase,
         shown: Option<usize>,
         stages: &mut Stages,
     ) -> Vec<(f64, Candidate<'a>)> {
+        self.scored_with(candidates, followers, typed_case, shown, None, stages)
+            .0
+    }
+
+    /// [`scored`](Self::scored), and the neural model's log-probability of
+    /// the string `also` (a typed word the lexicon does not know, written
+    /// in the case the candidates are), scored in the same model run, when
+    /// the model ran.
+    pub(crate) fn scored_with(
+        &self,
+        mut candidates: Vec<Candidate<'a>>,
+        followers: &Followers,
+        typed_case: TypedCase,
+        shown: Option<usize>,
+        also: Option<&str>,
+        stages: &mut Stages,
+    ) -> (Vec<(f64, Candidate<'a>)>, Option<f32>) {
         let info = analyse(self.context);
         let config = self.config;
         // The neural model's own next-word guesses, where the lexicon knows them.
@@ -298,6 +320,7 @@ impl<'a> Ranking<'a> {
         });
         candidates.dedup_by_key(|c| c.word.id);
 
+        let mut also_lm = None;
         let mut scored: Vec<(f64, Candidate<'a>)> = candidates
             .into_iter()
             .map(|c| (self.ngram_score(&c.word, followers) + c.bias, c))
@@ -338,8 +361,17 @@ impl<'a> Ranking<'a> {
                     .iter()
                     .map(|(_, c)| apply_case(c.word.surface, natural_case, info.sentence_start))
                     .collect();
-                match self.rescore(lm, state, &mut scored[..shortlist], &written, shown) {
-                    Ok(()) => {
+                let also = also.map(|typed| apply_case(typed, natural_case, info.sentence_start));
+                match self.rescore(
+                    lm,
+                    state,
+                    &mut scored[..shortlist],
+                    &written,
+                    shown,
+                    also.as_deref(),
+                ) {
+                    Ok(also_score) => {
+                        also_lm = also_score;
                         scored[..shortlist].sort_by(by_score);
                         stages.neural = NeuralStage::Ran;
                     }
@@ -347,7 +379,16 @@ impl<'a> Ranking<'a> {
                 }
             }
         }
-        scored
+        (scored, also_lm)
+    }
+
+    /// The score of a word the lexicon does not know, whose prior is
+    /// `prior` and whose neural log-probability is `lm_score` (from
+    /// [`scored_with`](Self::scored_with), when the model ran): mixed as
+    /// the lexicon words it is weighed against are.
+    pub(crate) fn unknown_word_score(&self, lm_score: Option<f32>, prior: f64) -> f64 {
+        let weight = f64::from(self.lm_weight.clamp(0.0, 1.0));
+        lm_score.map_or(prior, |lm| weight * f64::from(lm) + (1.0 - weight) * prior)
     }
 
     /// Replaces the n-gram scores of `shortlist` (its words `written` as
@@ -366,8 +407,9 @@ impl<'a> Ranking<'a> {
         shortlist: &mut [(f64, Candidate<'a>)],
         written: &[String],
         shown: Option<usize>,
-    ) -> crate::Result<()> {
-        let weight = f64::from(self.config.lm_weight.clamp(0.0, 1.0));
+        also: Option<&str>,
+    ) -> crate::Result<Option<f32>> {
+        let weight = f64::from(self.lm_weight.clamp(0.0, 1.0));
         let mix = |lm_score: f32, ngram_with_bias: f64, bias: f64| {
             weight * f64::from(lm_score) + (1.0 - weight) * (ngram_with_bias - bias) + bias
         };
@@ -388,6 +430,7 @@ impl<'a> Ranking<'a> {
             rounds = vec![order, later];
         }
         let mut best: Vec<f64> = Vec::new();
+        let mut also_score = None;
         for (round, mut words) in rounds.into_iter().enumerate() {
             if round > 0 {
                 // The `shown`-th best full score so far: a word bounded below
@@ -405,8 +448,14 @@ impl<'a> Ranking<'a> {
                 }
                 words = keep;
             }
-            let refs: Vec<&str> = words.iter().map(|&i| written[i].as_str()).collect();
-            let lm_scores = lm.score_words(state, &refs)?;
+            let mut refs: Vec<&str> = words.iter().map(|&i| written[i].as_str()).collect();
+            // The extra string rides in the first run.
+            let extra = round == 0 && also.is_some();
+            refs.extend(also.filter(|_| extra));
+            let mut lm_scores = lm.score_words(state, &refs)?;
+            if extra {
+                also_score = lm_scores.pop().flatten();
+            }
             for (&i, lm_score) in words.iter().zip(lm_scores) {
                 if let Some(lm_score) = lm_score {
                     let (score, c) = &mut shortlist[i];
@@ -415,7 +464,7 @@ impl<'a> Ranking<'a> {
                 }
             }
         }
-        Ok(())
+        Ok(also_score)
     }
 
     /// The top `k` suggestions among `candidates`.

@@ -16,7 +16,7 @@ fn centre(engine: &Engine, language: &str, c: char) -> (f32, f32) {
 
 /// Taps each letter of `letters` at its key centre (shift first for a
 /// capital).
-fn tap_word(session: &mut Session, letters: &str) {
+pub(crate) fn tap_word(session: &mut Session, letters: &str) {
     let engine = session.engine().clone();
     let language = session.language().to_owned();
     for c in letters.chars() {
@@ -38,7 +38,7 @@ fn tap_word(session: &mut Session, letters: &str) {
     }
 }
 
-fn space(session: &mut Session) {
+pub(crate) fn space(session: &mut Session) {
     let (x, y) = centre(&session.engine().clone(), session.language(), ' ');
     session.tap(x, y).unwrap();
 }

@@ -214,3 +214,38 @@ fn words_left_unscored_could_not_have_been_shown() {
         assert_eq!(head(3), head(40), "{lang} {context:?} {typed:?}");
     }
 }
+
+/// The autocorrect decision's margin for `letters` tapped at the key
+/// centres after `context`, and what it committed.
+fn decision_margin(engine: &nib_engine::Engine, context: &str, letters: &str) -> (f32, String) {
+    let mut session = engine.fresh_user().session("en").unwrap();
+    session.set_context(context);
+    crate::decoding::tap_word(&mut session, letters);
+    crate::decoding::space(&mut session);
+    let decision = session.last_decision().unwrap();
+    (decision.margin, session.context().to_owned())
+}
+
+#[test]
+fn the_decision_scores_an_unknown_typed_word_with_the_model() {
+    // Typed at the key centres, a string no lexicon word explains well is
+    // kept by the unknown-word prior alone (it wins by many nats); the
+    // model finds it far less likely than that prior, as it does a typo,
+    // and the decoder's reading wins.
+    let with = engine_with_model(unhurried());
+    let without = engine_with_model(nib_engine::Config {
+        score_typed_with_lm: false,
+        ..unhurried()
+    });
+    let (margin_without, kept) = decision_margin(&without, "She said ", "qxzvkj");
+    assert_eq!(kept, "She said qxzvkj ");
+    assert!(margin_without < -5.0, "{margin_without}");
+    let (margin_with, corrected) = decision_margin(&with, "She said ", "qxzvkj");
+    assert_ne!(corrected, kept);
+    assert!(margin_with > 0.0, "{margin_with}");
+    // Words the lexicon knows are kept either way.
+    for engine in [&with, &without] {
+        let (_, text) = decision_margin(engine, "We watched it on ", "netflix");
+        assert_eq!(text, "We watched it on netflix ");
+    }
+}

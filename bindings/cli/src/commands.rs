@@ -45,6 +45,10 @@ pub struct Setup {
     pub ort: PathBuf,
     /// Overrides the neural model's weight.
     pub lm_weight: Option<f32>,
+    /// Weight of the neural model in the autocorrect decision.
+    pub decision_lm_weight: Option<f32>,
+    /// Overrides whether the decision scores unknown typed words with the model.
+    pub score_typed_with_lm: Option<bool>,
     /// Overrides the number of n-gram candidates the model rescores.
     pub lm_candidates: Option<usize>,
     /// Overrides the number of words the model proposes while typing.
@@ -108,6 +112,12 @@ pub fn engine_for<S: AsRef<str>>(setup: &Setup, languages: &[S]) -> Result<Engin
     let mut config = nib_engine::Config::default();
     if let Some(weight) = setup.lm_weight {
         config.lm_weight = weight;
+    }
+    if let Some(weight) = setup.decision_lm_weight {
+        config.decision_lm_weight = weight;
+    }
+    if let Some(on) = setup.score_typed_with_lm {
+        config.score_typed_with_lm = on;
     }
     config.lm_candidates = setup.lm_candidates.unwrap_or(config.lm_candidates);
     config.lm_proposals = setup.lm_proposals.unwrap_or(config.lm_proposals);

@@ -32,6 +32,13 @@ struct Cli {
     /// Weight of the neural model against the n-gram score, 0 to 1 (default 0.9).
     #[arg(long, global = true)]
     lm_weight: Option<f32>,
+    /// Weight of the neural model in the autocorrect decision, 0 to 1 (default 0.3).
+    #[arg(long, global = true)]
+    decision_lm_weight: Option<f32>,
+    /// Score a typed word the lexicon does not know with the neural model in the autocorrect
+    /// decision (default true).
+    #[arg(long, global = true)]
+    score_typed_with_lm: Option<bool>,
     /// Best n-gram candidates the neural model rescores per call (default 8).
     #[arg(long, global = true)]
     lm_candidates: Option<usize>,
@@ -125,6 +132,8 @@ fn main() -> ExitCode {
         },
         ort: cli.ort.unwrap_or_else(commands::default_runtime),
         lm_weight: cli.lm_weight,
+        decision_lm_weight: cli.decision_lm_weight,
+        score_typed_with_lm: cli.score_typed_with_lm,
         lm_candidates: cli.lm_candidates,
         lm_proposals: cli.lm_proposals,
         lm_context_tokens: cli.lm_context_tokens,

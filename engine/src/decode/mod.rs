@@ -139,7 +139,9 @@ pub(crate) struct Decoder<'a> {
 }
 
 impl<'a> Decoder<'a> {
-    fn ranking(&self, started: Instant) -> Ranking<'a> {
+    /// The ranking of the suggestion strip (`lm_weight`) or of the
+    /// autocorrect decision (`decision_lm_weight`).
+    fn ranking(&self, started: Instant, lm_weight: f32) -> Ranking<'a> {
         Ranking {
             pack: self.pack,
             lm: self.lm,
@@ -147,6 +149,7 @@ impl<'a> Decoder<'a> {
             context: self.context,
             started,
             proposals: None,
+            lm_weight,
         }
     }
 
@@ -239,8 +242,12 @@ impl<'a> Decoder<'a> {
         let info = analyse(self.context);
         let previous = info.previous_word.and_then(|w| self.pack.lookup(w));
         let followers = followers_of(self.pack, previous);
-        self.ranking(started)
-            .rank(candidates, &followers, TypedCase::of(literal), k)
+        self.ranking(started, self.config.lm_weight).rank(
+            candidates,
+            &followers,
+            TypedCase::of(literal),
+            k,
+        )
     }
 
     /// The cost of the observations read as exactly `key`.
@@ -292,13 +299,15 @@ impl<'a> Decoder<'a> {
         let mut stages = Stages {
             neural: crate::suggest::NeuralStage::NotUsed,
         };
-        let scored = decoder.ranking(Instant::now()).scored(
-            candidates,
-            &followers,
-            TypedCase::Natural,
-            None,
-            &mut stages,
-        );
+        let scored = decoder
+            .ranking(Instant::now(), self.config.decision_lm_weight)
+            .scored(
+                candidates,
+                &followers,
+                TypedCase::Natural,
+                None,
+                &mut stages,
+            );
         scored
             .first()
             .map(|(score, c)| (*score, c.word.surface.to_owned()))
@@ -524,16 +533,22 @@ impl<'a> Decoder<'a> {
         let mut stages = Stages {
             neural: crate::suggest::NeuralStage::NotUsed,
         };
-        let scored = self.ranking(started).scored(
+        let ranking = self.ranking(started, self.config.decision_lm_weight);
+        let typed_unknown = scored_typed_unknown(self.config, known.is_none(), literal);
+        let (scored, typed_lm) = ranking.scored_with(
             candidates,
             &followers,
             TypedCase::of(literal),
             None,
+            typed_unknown,
             &mut stages,
         );
         let typed_score = match scored.iter().find(|(_, c)| fold(c.word.surface) == key) {
             Some((score, _)) => *score,
-            None => unknown_word_log_prob(self.config, &key) - weight * f64::from(literal_cost),
+            None => {
+                let prior = unknown_word_log_prob(self.config, &key);
+                ranking.unknown_word_score(typed_lm, prior) - weight * f64::from(literal_cost)
+            }
         };
         let single = scored
             .first()
@@ -686,6 +701,13 @@ pub(crate) fn edit_distance_decision(
 pub(crate) fn unknown_word_log_prob(config: &Config, key: &str) -> f64 {
     let extra = key.chars().count().saturating_sub(4) as f64;
     f64::from(config.unknown_word_log_prob) - UNKNOWN_PER_LETTER * extra
+}
+
+/// The typed word the decision has the neural model score beside the
+/// lexicon's candidates: the string as typed, when the lexicon does not
+/// know it and `score_typed_with_lm` asks for it.
+fn scored_typed_unknown<'s>(config: &Config, unknown: bool, literal: &'s str) -> Option<&'s str> {
+    (unknown && config.score_typed_with_lm).then_some(literal)
 }
 
 /// See [`unknown_word_log_prob`].
