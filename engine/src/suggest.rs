@@ -449,11 +449,11 @@ impl<'a> Ranking<'a> {
                 words = keep;
             }
             let mut refs: Vec<&str> = words.iter().map(|&i| written[i].as_str()).collect();
-            // The extra string rides in the first run.
-            let extra = round == 0 && also.is_some();
-            refs.extend(also.filter(|_| extra));
+            // The extra string rides in the first run, last.
+            let also_here = also.filter(|_| round == 0);
+            refs.extend(also_here);
             let mut lm_scores = lm.score_words(state, &refs)?;
-            if extra {
+            if also_here.is_some() {
                 also_score = lm_scores.pop().flatten();
             }
             for (&i, lm_score) in words.iter().zip(lm_scores) {

@@ -534,7 +534,8 @@ impl<'a> Decoder<'a> {
             neural: crate::suggest::NeuralStage::NotUsed,
         };
         let ranking = self.ranking(started, self.config.decision_lm_weight);
-        let typed_unknown = scored_typed_unknown(self.config, known.is_none(), literal);
+        // An unknown typed word is scored by the model in the same run as its rivals.
+        let typed_unknown = (known.is_none() && self.config.score_typed_with_lm).then_some(literal);
         let (scored, typed_lm) = ranking.scored_with(
             candidates,
             &followers,
@@ -701,13 +702,6 @@ pub(crate) fn edit_distance_decision(
 pub(crate) fn unknown_word_log_prob(config: &Config, key: &str) -> f64 {
     let extra = key.chars().count().saturating_sub(4) as f64;
     f64::from(config.unknown_word_log_prob) - UNKNOWN_PER_LETTER * extra
-}
-
-/// The typed word the decision has the neural model score beside the
-/// lexicon's candidates: the string as typed, when the lexicon does not
-/// know it and `score_typed_with_lm` asks for it.
-fn scored_typed_unknown<'s>(config: &Config, unknown: bool, literal: &'s str) -> Option<&'s str> {
-    (unknown && config.score_typed_with_lm).then_some(literal)
 }
 
 /// See [`unknown_word_log_prob`].
