@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import shutil
 import sys
 import time
@@ -38,6 +39,10 @@ from .data import LANGS, Synth, _feasible, item_features, unipen_items
 from .model import StrokeModel, greedy_decode, num_params, out_length
 from .preprocess import FEATURES_VERSION, FEATURE_NAMES, NUM_FEATURES
 from .train import REPO, edit_distance
+
+# ONNX Runtime's PyPI build queues usage telemetry with a device id under
+# ~/.cache/Microsoft unless this is set before the library loads.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 OPSET = 17
 

@@ -14,12 +14,17 @@ Rust pipeline, not the model's weak spots.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 
 from . import charset, preprocess
 from .hershey import Renderer
+
+# ONNX Runtime's PyPI build queues usage telemetry with a device id under
+# ~/.cache/Microsoft unless this is set before the library loads.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "testdata" / "ink"

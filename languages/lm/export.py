@@ -38,6 +38,7 @@ import argparse
 import copy
 import json
 import math
+import os
 import platform
 import shutil
 import sys
@@ -66,6 +67,10 @@ from common import (  # noqa: E402
     write_json,
 )
 from model import LMConfig, TinyLM, rope_angles  # noqa: E402
+
+# ONNX Runtime's PyPI build queues usage telemetry with a device id under
+# ~/.cache/Microsoft unless this is set before the library loads.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 INPUTS = ["input_ids", "past_key", "past_value", "word_end_mask"]
 OUTPUTS = ["next_log_probs", "token_log_probs", "end_log_probs", "new_key", "new_value"]

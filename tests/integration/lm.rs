@@ -1,7 +1,8 @@
 use std::path::Path;
+use std::process::{Command, Stdio};
 
 use nib_engine::Error;
-use nib_engine::lm::{METRICS_FILE, MODEL_FILE, NeuralLm, TOKENIZER_FILE};
+use nib_engine::lm::{METRICS_FILE, MODEL_FILE, NeuralLm, TELEMETRY_OFF_VARIABLE, TOKENIZER_FILE};
 use nib_tests::{lm_dir, neural_lm, runtime};
 
 #[test]
@@ -248,4 +249,50 @@ fn the_decision_scores_an_unknown_typed_word_with_the_model() {
         let (_, text) = decision_margin(engine, "We watched it on ", "netflix");
         assert_eq!(text, "We watched it on netflix ");
     }
+}
+
+/// Set in the child process of
+/// `onnx_runtime_writes_nothing_to_the_home_directory`.
+const TELEMETRY_CHILD: &str = "NIB_TEST_TELEMETRY_CHILD";
+
+/// Loads the model and scores a word; run in a child process with a fresh
+/// home directory by `onnx_runtime_writes_nothing_to_the_home_directory`.
+#[test]
+#[ignore = "run in a child process by onnx_runtime_writes_nothing_to_the_home_directory"]
+fn load_and_score_in_a_child_process() {
+    if std::env::var_os(TELEMETRY_CHILD).is_none() {
+        return;
+    }
+    let lm = NeuralLm::load(&lm_dir(), &runtime(), 1).unwrap();
+    let state = lm.state(&lm.context_ids("Thank")).unwrap();
+    assert!(lm.score_words(&state, &["you"]).unwrap()[0].is_some());
+}
+
+#[test]
+fn onnx_runtime_writes_nothing_to_the_home_directory() {
+    // Microsoft's ONNX Runtime builds write a device id and a telemetry
+    // queue under ~/.cache/Microsoft unless the engine turns that off. The
+    // child is a fresh process, so the library loads there for the first
+    // time, as in a keyboard.
+    let home = tempfile::tempdir().unwrap();
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "lm::load_and_score_in_a_child_process",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .env(TELEMETRY_CHILD, "1")
+        .env("HOME", home.path())
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove(TELEMETRY_OFF_VARIABLE)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "the child failed: {status}");
+    let written: Vec<_> = std::fs::read_dir(home.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert!(written.is_empty(), "ONNX Runtime wrote {written:?}");
 }

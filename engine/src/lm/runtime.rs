@@ -6,6 +6,15 @@
 //! so every model load goes through [`load_runtime`] first, and a missing or
 //! wrong library is a typed error: the engine then ranks with its n-gram
 //! model alone.
+//!
+//! Microsoft's builds of ONNX Runtime (the PyPI wheel among them) collect
+//! telemetry: on Linux they write a device id and a queue of events (the
+//! process's name, the machine, every model load and session) under
+//! `~/.cache/Microsoft/DeveloperTools/` for upload. A keyboard engine must
+//! not, so the engine turns it off twice: `ORT_DISABLE_TELEMETRY=1` before
+//! the library is loaded (without it, the library records its first event
+//! and the device id as it starts) and `DisableTelemetryEvents` on the
+//! environment.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -48,6 +57,7 @@ pub fn load_runtime(library: &Path) -> Result<&'static Environment> {
     if !library.is_file() {
         return Err(fail("no such file".into()));
     }
+    disable_telemetry_before_loading();
     let version = library_version(library).map_err(fail)?;
     let minor = version
         .split('.')
@@ -61,10 +71,28 @@ pub fn load_runtime(library: &Path) -> Result<&'static Environment> {
     let builder = ort::init_from(library).map_err(|e| fail(e.to_string()))?;
     let env = builder
         .with_name("nib")
+        .with_telemetry(false)
         .build()
         .map_err(|e| fail(e.to_string()))?;
     let (_, env) = RUNTIME.get_or_init(|| (library.to_path_buf(), env));
     Ok(env)
+}
+
+/// The environment variable that keeps ONNX Runtime's telemetry from
+/// starting when the library loads.
+pub const TELEMETRY_OFF_VARIABLE: &str = "ORT_DISABLE_TELEMETRY";
+
+/// Sets [`TELEMETRY_OFF_VARIABLE`] unless the host has set it.
+fn disable_telemetry_before_loading() {
+    if std::env::var_os(TELEMETRY_OFF_VARIABLE).is_none() {
+        // SAFETY: setting a variable races with threads reading the
+        // environment at the same moment. This runs once per process, under
+        // the loading lock, before the first model; hosts that read the
+        // environment from other threads at start-up set the variable
+        // themselves first (README, "ONNX Runtime"), and then this does
+        // nothing.
+        unsafe { std::env::set_var(TELEMETRY_OFF_VARIABLE, "1") };
+    }
 }
 
 /// The library the runtime was loaded from, if it was.
