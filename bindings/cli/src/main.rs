@@ -5,6 +5,7 @@ mod batch;
 mod commands;
 mod handwriting;
 mod ldp;
+mod memory;
 mod report;
 mod typing;
 

@@ -12,6 +12,7 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use serde_json::{Value, json};
 
+use crate::memory::Memory;
 use crate::typing::Partial;
 
 /// The summary's format version.
@@ -186,6 +187,9 @@ pub fn text(partial: &Partial, summary: &Value) -> String {
         let _ = write!(out, ", {wall:.0} events per wall-clock second");
     }
     out.push('\n');
+    if let Ok(memory) = serde_json::from_value::<Memory>(summary["memory"].clone()) {
+        let _ = writeln!(out, "memory at the end: {memory}");
+    }
     out
 }
 

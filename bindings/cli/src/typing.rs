@@ -317,7 +317,12 @@ fn finish(
     as_json: bool,
     partial_path: Option<&Path>,
 ) -> Result {
-    let summary = report::summary(partial, wall);
+    let mut summary = report::summary(partial, wall);
+    // Memory is a property of this process: only for a replay run here, not
+    // for merged partials.
+    if wall.is_some() {
+        summary["memory"] = serde_json::json!(crate::memory::now());
+    }
     if let Some(dir) = report_dir {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
