@@ -187,7 +187,7 @@ pub fn text(partial: &Partial, summary: &Value) -> String {
         let _ = write!(out, ", {wall:.0} events per wall-clock second");
     }
     out.push('\n');
-    if let Ok(memory) = serde_json::from_value::<Memory>(summary["memory"].clone()) {
+    if let Ok(memory) = serde_json::from_value::<Memory>(timing["memory"].clone()) {
         let _ = writeln!(out, "memory at the end: {memory}");
     }
     out
