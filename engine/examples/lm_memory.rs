@@ -93,7 +93,8 @@ fn status_mib(name: &str) -> Option<f64> {
 fn report(stage: &str) {
     let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
     let show = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
-    let (heap_used, heap_free) = c_heap().map_or((None, None), |(u, f)| (Some(mib(u)), Some(mib(f))));
+    let (heap_used, heap_free) =
+        c_heap().map_or((None, None), |(u, f)| (Some(mib(u)), Some(mib(f))));
     println!(
         "{stage:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
         show(status_mib("VmRSS")),
@@ -118,8 +119,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "MiB after", "resident", "anon", "files", "rust", "rust max", "C heap", "C free"
     );
     report("start");
-    let tokenizer = tokenizers::Tokenizer::from_file(model.join(TOKENIZER_FILE))
-        .map_err(|e| e.to_string())?;
+    let tokenizer =
+        tokenizers::Tokenizer::from_file(model.join(TOKENIZER_FILE)).map_err(|e| e.to_string())?;
     report("tokenizer alone");
     drop(tokenizer);
     report("tokenizer dropped");

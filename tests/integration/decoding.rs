@@ -114,6 +114,12 @@ fn a_missed_space_bar_is_read_as_two_words() {
         ("", "iwant", "I want "),
         ("Thank you ", "verybmuch", "Thank you very much "),
         ("I would ", "likebtobgo", "I would like to go "),
+        // Three missed: four words, longer than any lexicon word.
+        (
+            "I would ",
+            "reallyblikebtobsleep",
+            "I would really like to sleep ",
+        ),
     ] {
         let mut session = typed(letters, context);
         space(&mut session);
