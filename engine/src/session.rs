@@ -118,10 +118,16 @@ struct Split {
     context_before: String,
     /// The word as committed.
     committed: String,
+    /// What the commit added to the context: the word and the separator.
+    tail: String,
     /// How it was typed.
     observations: Vec<Observation>,
-    /// Where the space bar was tapped.
-    space: (f32, f32),
+    /// Where the separator's key was tapped.
+    tap: (f32, f32),
+    /// Natural log of the probability that the tap was meant for that key.
+    separator_log_p: f32,
+    /// The key, for the decision's reason.
+    separator: &'static str,
 }
 
 /// The decoder's search of the current word, kept between keystrokes so
@@ -266,33 +272,64 @@ impl Session {
                 self.type_at(&upper, Some((x, y)));
             }
             KeyKind::Letter => self.type_at(&key.output, Some((x, y))),
-            KeyKind::Punctuation => self.type_at(&key.output, None),
+            KeyKind::Punctuation => {
+                let output = key.output.clone();
+                let log_p = self.spatial_log_p(x, y, key);
+                self.type_separator(&output, (x, y), log_p, "punctuation");
+            }
             KeyKind::Shift => self.shift = !self.shift,
             KeyKind::Backspace => self.backspace(),
             KeyKind::Space => {
-                let pending = (self.tapped() && self.decodes())
-                    .then(|| (self.context.clone(), self.observations()));
-                self.type_at(" ", None);
-                // (When the context was trimmed meanwhile, there is no
-                // split to consider: the old context is gone.)
-                if let Some((context_before, observations)) = pending
-                    && let Some(tail) = self
-                        .context
-                        .strip_prefix(context_before.as_str())
-                        .map(str::trim_end)
-                {
-                    self.split = Some(Split {
-                        committed: tail.to_owned(),
-                        context_before,
-                        observations,
-                        space: (x, y),
-                    });
-                }
+                let log_p = self.spatial_log_p(x, y, key);
+                self.type_separator(" ", (x, y), log_p, "the space bar");
             }
-            KeyKind::Enter => self.type_at("\n", None),
+            KeyKind::Enter => {
+                let log_p = self.spatial_log_p(x, y, key);
+                self.type_separator("\n", (x, y), log_p, "enter");
+            }
             KeyKind::Symbols => {}
         }
         Ok(&self.engine.pack(&self.language)?.layout().keys[index])
+    }
+
+    /// Types `text` (a space, punctuation, a line break) tapped at `at`
+    /// on a key that types no letter; if that ended a tapped word, keeps
+    /// what is needed to join the word and the next one again when the tap
+    /// was meant for a letter (`separator_log_p`: the chance it was not).
+    fn type_separator(
+        &mut self,
+        text: &str,
+        at: (f32, f32),
+        separator_log_p: f32,
+        separator: &'static str,
+    ) {
+        let pending =
+            (self.tapped() && self.decodes()).then(|| (self.context.clone(), self.observations()));
+        self.type_at(text, None);
+        // (When the context was trimmed meanwhile, there is no split to
+        // consider: the old context is gone.)
+        if let Some((context_before, observations)) = pending
+            && let Some(tail) = self.context.strip_prefix(context_before.as_str())
+            && let Some(committed) = tail.strip_suffix(text)
+        {
+            self.split = Some(Split {
+                committed: committed.to_owned(),
+                tail: tail.to_owned(),
+                context_before,
+                observations,
+                tap: at,
+                separator_log_p,
+                separator,
+            });
+        }
+    }
+
+    /// The spatial model's probability (natural log) that a tap at
+    /// `(x, y)` was meant for `key` rather than a letter.
+    fn spatial_log_p(&self, x: f32, y: f32, key: &Key) -> f32 {
+        self.engine
+            .spatial_model(&self.language)
+            .map_or(f32::NEG_INFINITY, |model| model.key_log_p(x, y, key))
     }
 
     /// Commits the current word followed by a space (the space bar, as
@@ -625,10 +662,7 @@ impl Session {
         if !self.tapped() || !self.decodes() {
             return false;
         }
-        let expected_tail = format!("{} ", split.committed);
-        if !self.context.ends_with(&expected_tail)
-            || self.context.len() != split.context_before.len() + expected_tail.len()
-        {
+        if self.context.strip_prefix(split.context_before.as_str()) != Some(split.tail.as_str()) {
             return false;
         }
         let Some(decoder) = self.decoder() else {
@@ -638,7 +672,8 @@ impl Session {
         let Some((word, margin)) = decoder.merge(
             &split.context_before,
             &split.observations,
-            split.space,
+            split.tap,
+            split.separator_log_p,
             &observations,
         ) else {
             return false;
@@ -649,12 +684,15 @@ impl Session {
             .nfc()
             .collect();
         self.last_decision = Some(Decision {
-            typed: format!("{} {}", split.committed, self.word),
+            typed: format!("{}{}", split.tail, self.word),
             correction: Some(word.clone()),
             action: Action::Applied,
             stage: Corrector::Spatial,
             margin,
-            reason: format!("space bar tapped for a letter: one word, {margin:.2} above two"),
+            reason: format!(
+                "{} tapped for a letter: one word, {margin:.2} above two",
+                split.separator
+            ),
         });
         self.context.truncate(split.context_before.len());
         self.learn_word(&word, false);

@@ -208,6 +208,53 @@ fn a_letter_tapped_onto_the_space_bar_joins_the_two_halves() {
 }
 
 #[test]
+fn a_letter_tapped_onto_punctuation_or_enter_joins_the_two_halves() {
+    let engine = engine();
+    let layout = engine.pack("en").unwrap().layout().clone();
+    let key = |kind: nib_engine::layout::KeyKind, output: &str| {
+        layout
+            .keys
+            .iter()
+            .find(|k| k.kind == kind && k.output == output)
+            .map(|k| (k.x, k.y))
+            .unwrap()
+    };
+    let (mx, _) = centre(&engine, "en", 'm');
+    let period = key(nib_engine::layout::KeyKind::Punctuation, ".");
+    let enter = key(nib_engine::layout::KeyKind::Enter, "");
+    // "m" missed downwards onto the top edge of ".", then straight down
+    // between "m" and enter: the word goes on after it.
+    for (tap, typed_between) in [
+        ((mx, period.1 - 0.45), "co."),
+        ((mx + 0.6, enter.1 - 0.45), "co\n"),
+    ] {
+        let mut session = engine.fresh_user().session("en").unwrap();
+        session.set_context("I love my ");
+        tap_word(&mut session, "co");
+        session.tap(tap.0, tap.1).unwrap();
+        assert_eq!(session.context(), format!("I love my {typed_between}"));
+        tap_word(&mut session, "puter");
+        space(&mut session);
+        assert_eq!(
+            session.context(),
+            "I love my computer ",
+            "{:?}",
+            session.last_decision()
+        );
+        assert!(session.joined_last_word());
+    }
+    // A period tapped in the middle of its key is a period.
+    let mut session = engine.fresh_user().session("en").unwrap();
+    session.set_context("I love my ");
+    tap_word(&mut session, "co");
+    session.tap(period.0, period.1).unwrap();
+    tap_word(&mut session, "puter");
+    space(&mut session);
+    assert!(!session.joined_last_word(), "{:?}", session.last_decision());
+    assert!(session.context().starts_with("I love my co."));
+}
+
+#[test]
 fn corrections_and_completions_fill_the_strip() {
     let session = typed("hwllo", "I said ");
     let suggestions = session.suggestions(3);

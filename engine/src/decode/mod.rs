@@ -418,28 +418,31 @@ impl<'a> Decoder<'a> {
         best
     }
 
-    /// Whether a word committed by a tap on the space bar at `space` and
-    /// the word typed after it were one word, the tap meant for a letter
-    /// near the bar ("a" + "out" for "about"). `first` is what was typed
-    /// before the bar, after `context_before`; `second` what came after.
-    /// Returns the merged word when that reading wins by the margin.
+    /// Whether a word ended by a tap at `tap` on a key that types no letter
+    /// (the space bar, a punctuation key, enter) and the word typed after
+    /// it were one word, the tap meant for a letter next to that key ("a
+    /// out" for "about", "co.puter" for "computer"). `separator_log_p` is
+    /// the spatial model's probability (natural log) that the tap was meant
+    /// for that key
+    /// ([`SpatialModel::key_log_p`](spatial::SpatialModel::key_log_p));
+    /// `first` is what was typed before it, after `context_before`;
+    /// `second` what came after. Returns the merged word when that reading
+    /// wins by the margin.
     pub fn merge(
         &self,
         context_before: &str,
         first: &[Observation],
-        space: (f32, f32),
+        tap: (f32, f32),
+        separator_log_p: f32,
         second: &[Observation],
     ) -> Option<(String, f32)> {
-        let p_space = self.model.space_log_p(space.0, space.1);
-        let p_letter = (1.0 - p_space.exp()).max(1e-6).ln();
-        if !p_space.is_finite() || p_letter < MERGE_LETTER_LOG_P {
+        let p_separator = separator_log_p;
+        let p_letter = (1.0 - p_separator.exp()).max(1e-6).ln();
+        if !p_separator.is_finite() || p_letter < MERGE_LETTER_LOG_P {
             return None;
         }
         let mut merged = first.to_vec();
-        merged.push(Observation::Tap {
-            x: space.0,
-            y: space.1,
-        });
+        merged.push(Observation::Tap { x: tap.0, y: tap.1 });
         merged.extend_from_slice(second);
         if merged.len() > MAX_SEGMENTED {
             return None;
@@ -449,7 +452,7 @@ impl<'a> Decoder<'a> {
         let after = format!("{context_before}{first_word} ");
         let (second_score, _) = self.best_word(&after, second)?;
         let margin = (whole_score + f64::from(p_letter)
-            - (first_score + second_score + f64::from(p_space))) as f32;
+            - (first_score + second_score + f64::from(p_separator))) as f32;
         (margin >= self.config.autocorrect_margin).then_some((whole, margin))
     }
 

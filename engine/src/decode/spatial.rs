@@ -16,7 +16,7 @@
 
 use std::sync::RwLock;
 
-use crate::layout::{KeyKind, Layout};
+use crate::layout::{Key, KeyKind, Layout};
 use crate::text::fold::fold;
 
 /// Keys less likely than this for a tap are not considered.
@@ -67,6 +67,8 @@ pub struct SpatialModel {
     space: Option<SpatialKey>,
     /// The shift key, a key like the letters.
     shift: Option<SpatialKey>,
+    /// Standard deviation of a tap, in key widths (and heights).
+    sigma: f32,
     offsets: KeyOffsets,
 }
 
@@ -126,6 +128,7 @@ impl SpatialModel {
             keys,
             space,
             shift,
+            sigma,
         }
     }
 
@@ -142,35 +145,70 @@ impl SpatialModel {
         self.non_letter_log_p(x, y, true)
     }
 
+    /// Natural log of the probability that a tap at `(x, y)` was meant for
+    /// `key`, a key of the layout that types no letter (punctuation, enter;
+    /// the space bar as [`space_log_p`](Self::space_log_p)), rather than
+    /// for a letter.
+    pub fn key_log_p(&self, x: f32, y: f32, key: &Key) -> f32 {
+        match key.kind {
+            KeyKind::Space => self.space_log_p(x, y),
+            KeyKind::Letter => f32::NEG_INFINITY,
+            _ => {
+                let other = SpatialKey {
+                    character: '\0',
+                    index: 0,
+                    x: key.x,
+                    y: key.y,
+                    sigma_x: self.sigma * key.width,
+                    sigma_y: self.sigma * key.height,
+                };
+                let Some(other) = gaussian_log_p(x, y, &other) else {
+                    return f32::NEG_INFINITY;
+                };
+                self.share_of(x, y, &[other])
+            }
+        }
+    }
+
     fn non_letter_log_p(&self, x: f32, y: f32, with_shift: bool) -> f32 {
         if !(x.is_finite() && y.is_finite()) {
             return f32::NEG_INFINITY;
         }
         let unit = self.keys.first().map_or(0.4, |k| k.sigma_x.max(0.05));
-        let gaussian = |k: &SpatialKey| {
-            let dx = (x - k.x) / k.sigma_x;
-            let dy = (y - k.y) / k.sigma_y;
-            -0.5 * (dx * dx + dy * dy) - (k.sigma_x * k.sigma_y).ln()
-        };
         let space = self.space.as_ref().map(|space| {
             // Along the bar, the distance counts from its end zones.
             let dx = ((x - space.x).abs() - space.sigma_x).max(0.0) / unit;
             let dy = (y - space.y) / space.sigma_y;
             -0.5 * (dx * dx + dy * dy) - (unit * space.sigma_y).ln()
         });
-        let shift = self.shift.as_ref().filter(|_| with_shift).map(gaussian);
+        let shift = self
+            .shift
+            .as_ref()
+            .filter(|_| with_shift)
+            .and_then(|k| gaussian_log_p(x, y, k));
         let others: Vec<f32> = space.into_iter().chain(shift).collect();
-        if others.is_empty() {
+        self.share_of(x, y, &others)
+    }
+
+    /// Natural log of the share of `others` (log-likelihoods of keys that
+    /// type no letter) in the likelihood of a tap at `(x, y)`, the letters
+    /// included (`-inf` without others or for a non-finite point).
+    fn share_of(&self, x: f32, y: f32, others: &[f32]) -> f32 {
+        if others.is_empty() || !(x.is_finite() && y.is_finite()) {
             return f32::NEG_INFINITY;
         }
-        let letters: Vec<f32> = self.keys.iter().map(gaussian).collect();
+        let letters: Vec<f32> = self
+            .keys
+            .iter()
+            .filter_map(|k| gaussian_log_p(x, y, k))
+            .collect();
         let best = letters
             .iter()
-            .chain(&others)
+            .chain(others)
             .copied()
             .fold(f32::NEG_INFINITY, f32::max);
         let mass = |logs: &[f32]| logs.iter().map(|l| (l - best).exp()).sum::<f32>();
-        let (other, all) = (mass(&others), mass(&letters) + mass(&others));
+        let (other, all) = (mass(others), mass(&letters) + mass(others));
         other.ln() - all.ln()
     }
 
@@ -301,6 +339,15 @@ impl KeyOffsets {
             })
             .collect()
     }
+}
+
+/// Log-likelihood of a tap at `(x, y)` under `key`'s Gaussian (without
+/// the user's offsets: the posterior against keys that type no letter).
+fn gaussian_log_p(x: f32, y: f32, key: &SpatialKey) -> Option<f32> {
+    let dx = (x - key.x) / key.sigma_x;
+    let dy = (y - key.y) / key.sigma_y;
+    let log_p = -0.5 * (dx * dx + dy * dy) - (key.sigma_x * key.sigma_y).ln();
+    log_p.is_finite().then_some(log_p)
 }
 
 #[cfg(test)]
