@@ -111,7 +111,8 @@ pub struct Session {
     split: Option<Split>,
 }
 
-/// A word committed by a space-bar tap.
+/// A word committed by a tap on a key that types no letter (the space
+/// bar, punctuation, enter).
 #[derive(Debug, Clone)]
 struct Split {
     /// The context before the word.
@@ -500,8 +501,9 @@ impl Session {
     }
 
     /// Whether the last word committed replaced the word before it: the
-    /// space-bar tap between them was read as a letter, and the two are one
-    /// word now ("a out" → "about").
+    /// tap between them on the space bar, punctuation or enter was read as
+    /// a letter, and the two are one word now ("a out" → "about",
+    /// "co.puter" → "computer").
     pub fn joined_last_word(&self) -> bool {
         self.joined_last_word
     }
