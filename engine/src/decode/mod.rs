@@ -123,16 +123,6 @@ const MAX_BREAKS: usize = 3;
 /// stops there.
 const MAX_PIECE_SEARCHES: usize = 32;
 
-/// Natural log of how much likelier a tap is meant for the space bar than
-/// for a given letter before it is seen, added to the spatial model's
-/// space-bar probability (which weighs the bar as one more key) when a tap
-/// inside a typed word is read as a missed space: about one keystroke in
-/// five is a space, one letter is rarer than one in twenty. Chosen on the
-/// validation logs (en, de, fr, es at sigma 0.3 and 0.4): 1.4 and 1.8 gave
-/// the same accuracy (+0.25 points over none), 2.5 doubled the correct
-/// words changed in German and Spanish.
-const SPACE_PRIOR_LOG_ODDS: f32 = 1.4;
-
 /// A space-bar tap is read as a letter only if that is at least this likely
 /// (natural log).
 const MERGE_LETTER_LOG_P: f32 = -2.0;
@@ -343,7 +333,7 @@ impl<'a> Decoder<'a> {
         for (i, o) in observations.iter().enumerate().take(n - 1).skip(1) {
             // A space bar hit between two words of at least one letter.
             if let Observation::Tap { x, y } = *o {
-                let log_p = (self.model.space_log_p(x, y) + SPACE_PRIOR_LOG_ODDS).min(0.0);
+                let log_p = self.model.space_log_p(x, y);
                 if log_p >= SPACE_HIT_LOG_P {
                     breaks.push((i, i + 1, -f64::from(log_p)));
                 }
