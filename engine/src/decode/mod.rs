@@ -123,8 +123,8 @@ const MAX_BREAKS: usize = 3;
 /// stops there.
 const MAX_PIECE_SEARCHES: usize = 32;
 
-/// A space-bar tap is read as a letter only if that is at least this likely
-/// (natural log).
+/// A tap on the space bar, punctuation or enter is read as a letter only if
+/// that is at least this likely (natural log).
 const MERGE_LETTER_LOG_P: f32 = -2.0;
 
 /// At most this many space-bar readings are tried per word, the likeliest.
@@ -426,9 +426,8 @@ impl<'a> Decoder<'a> {
         separator_log_p: f32,
         second: &[Observation],
     ) -> Option<(String, f32)> {
-        let p_separator = separator_log_p;
-        let p_letter = (1.0 - p_separator.exp()).max(1e-6).ln();
-        if !p_separator.is_finite() || p_letter < MERGE_LETTER_LOG_P {
+        let p_letter = (1.0 - separator_log_p.exp()).max(1e-6).ln();
+        if !separator_log_p.is_finite() || p_letter < MERGE_LETTER_LOG_P {
             return None;
         }
         let mut merged = first.to_vec();
@@ -442,7 +441,8 @@ impl<'a> Decoder<'a> {
         let after = format!("{context_before}{first_word} ");
         let (second_score, _) = self.best_word(&after, second)?;
         let margin = (whole_score + f64::from(p_letter)
-            - (first_score + second_score + f64::from(p_separator))) as f32;
+            - (first_score + second_score + f64::from(separator_log_p)))
+            as f32;
         (margin >= self.config.autocorrect_margin).then_some((whole, margin))
     }
 
