@@ -1,5 +1,5 @@
 //! Where the neural model's memory goes: the process's resident memory
-//! (anonymous and from files, `/proc/self/status`), the bytes Rust holds (a
+//! (anonymous and from files, [`nib_engine::memory`]), the bytes Rust holds (a
 //! counting allocator) and, with glibc, what the C heap holds in use and
 //! free (`mallinfo2`: ONNX Runtime allocates there), after each stage of
 //! loading and using the model.
@@ -80,26 +80,17 @@ fn c_heap() -> Option<(usize, usize)> {
     None
 }
 
-/// A field of `/proc/self/status`, in MiB.
-fn status_mib(name: &str) -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find_map(|line| {
-        let kib = line.strip_prefix(name)?.strip_prefix(':')?;
-        let kib = kib.trim().strip_suffix("kB")?.trim().parse::<f64>().ok()?;
-        Some(kib / 1024.0)
-    })
-}
-
 fn report(stage: &str) {
     let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
     let show = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
+    let process = nib_engine::memory::now();
     let (heap_used, heap_free) =
         c_heap().map_or((None, None), |(u, f)| (Some(mib(u)), Some(mib(f))));
     println!(
         "{stage:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        show(status_mib("VmRSS")),
-        show(status_mib("RssAnon")),
-        show(status_mib("RssFile")),
+        show(process.map(|m| m.resident_mib)),
+        show(process.map(|m| m.anonymous_mib)),
+        show(process.map(|m| m.file_mib)),
         show(Some(mib(LIVE.load(Ordering::Relaxed)))),
         show(Some(mib(PEAK.load(Ordering::Relaxed)))),
         show(heap_used),

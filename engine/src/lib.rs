@@ -28,6 +28,7 @@ mod error;
 pub mod eval;
 pub mod layout;
 pub mod lm;
+pub mod memory;
 pub mod pack;
 pub mod personal;
 mod session;

@@ -320,7 +320,7 @@ pub struct KsrArgs {
 
 pub fn ksr(setup: &Setup, args: KsrArgs) -> Result {
     let engine = engine(setup, &args.lang)?;
-    let loaded = crate::memory::now();
+    let loaded = nib_engine::memory::now();
     let mut total = KsrReport::default();
     // Nanoseconds per suggestion request, 1 ns to 10 s, 3 significant
     // digits: all requests, then those before a word's first letter (next
@@ -355,7 +355,7 @@ pub fn ksr(setup: &Setup, args: KsrArgs) -> Result {
         report["latency"] = summary(&all);
         report["latency"]["next_word"] = summary(&next_word);
         report["latency"]["completion"] = summary(&completion);
-        report["memory"] = json!({"after_load": loaded, "end": crate::memory::now()});
+        report["memory"] = json!({"after_load": loaded, "end": nib_engine::memory::now()});
         println!("{report}");
         return Ok(());
     }
@@ -376,7 +376,7 @@ pub fn ksr(setup: &Setup, args: KsrArgs) -> Result {
             h.max() as f64 / 1000.0
         );
     }
-    if let (Some(loaded), Some(end)) = (loaded, crate::memory::now()) {
+    if let (Some(loaded), Some(end)) = (loaded, nib_engine::memory::now()) {
         println!(
             "{}: memory after loading: {loaded}; at the end: {end}",
             args.lang

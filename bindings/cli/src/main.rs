@@ -5,7 +5,6 @@ mod batch;
 mod commands;
 mod handwriting;
 mod ldp;
-mod memory;
 mod report;
 mod typing;
 

@@ -12,8 +12,8 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use serde_json::{Value, json};
 
-use crate::memory::Memory;
 use crate::typing::Partial;
+use nib_engine::memory::Memory;
 
 /// The summary's format version.
 const SUMMARY_VERSION: u32 = 1;

@@ -321,7 +321,7 @@ fn finish(
     // Memory is a property of this process: only for a replay run here, not
     // for merged partials.
     if wall.is_some() {
-        summary["timing"]["memory"] = serde_json::json!(crate::memory::now());
+        summary["timing"]["memory"] = serde_json::json!(nib_engine::memory::now());
     }
     if let Some(dir) = report_dir {
         std::fs::create_dir_all(dir)
