@@ -130,9 +130,10 @@ def draw(rng, seen: dict):
 
 def _worker_batches(task):
     """A worker process's share: one pool of batches from its own seed."""
-    seed, batch_points, max_batch = task
+    seed, batch_points, max_batch, pool = task
     seen: dict = {}
-    batches = make_batches(lambda r: draw(r, seen), np.random.default_rng(seed), batch_points, max_batch)
+    batches = make_batches(lambda r: draw(r, seen), np.random.default_rng(seed), batch_points, max_batch,
+                           pool)
     return batches, seen
 
 
@@ -141,9 +142,10 @@ class BatchSource:
     processes kept at most two tasks per worker ahead (the GPU case: the
     features and the synthetic ink are CPU work)."""
 
-    def __init__(self, workers: int, seed: int, batch_points: int, max_batch: int, rng, seen: dict):
+    def __init__(self, workers: int, seed: int, batch_points: int, max_batch: int, pool: int, rng,
+                 seen: dict):
         self.workers, self.seed, self.rng, self.seen = workers, seed, rng, seen
-        self.batch_points, self.max_batch = batch_points, max_batch
+        self.batch_points, self.max_batch, self.samples_per_task = batch_points, max_batch, pool
         self.queue: list = []
         self.tasks = 0
         self.pending: collections.deque = collections.deque()
@@ -154,7 +156,7 @@ class BatchSource:
 
     def _submit(self):
         self.tasks += 1
-        task = ((self.seed, self.tasks), self.batch_points, self.max_batch)
+        task = ((self.seed, self.tasks), self.batch_points, self.max_batch, self.samples_per_task)
         self.pending.append(self.pool.apply_async(_worker_batches, (task,)))
 
     def next(self):
@@ -167,7 +169,7 @@ class BatchSource:
                 self.queue = batches
             else:
                 self.queue = make_batches(lambda r: draw(r, self.seen), self.rng, self.batch_points,
-                                          self.max_batch)
+                                          self.max_batch, self.samples_per_task)
         return self.queue.pop()
 
     def close(self):
@@ -192,6 +194,8 @@ def main() -> None:
     ap.add_argument("--warmup-steps", type=int, default=300)
     ap.add_argument("--batch-points", type=int, default=12000, help="padded points per batch")
     ap.add_argument("--max-batch", type=int, default=64)
+    ap.add_argument("--pool", type=int, default=192,
+                    help="samples drawn, sorted by length and cut into batches at a time (at least --max-batch)")
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--ckpt-min", type=float, default=5.0)
     ap.add_argument("--threads", type=int, default=1)
@@ -256,7 +260,8 @@ def main() -> None:
     seen = {k: 0 for k in MIX}  # samples drawn per source (pool draws are counted when batched)
     _SOURCES.update(names=names, p=np.array([MIX[k] for k in names]), synth=synth, pools=pools)
     # Forked before CUDA starts in this process.
-    batches = BatchSource(args.workers, args.seed, args.batch_points, args.max_batch, rng, seen)
+    batches = BatchSource(args.workers, args.seed, args.batch_points, args.max_batch,
+                          max(args.pool, args.max_batch), rng, seen)
 
     model = StrokeModel(len(charset.CHARS), conv=args.conv, hidden=args.hidden, layers=args.layers).to(device)
     log(f"model: {num_params(model)} parameters, config {model.config}")
@@ -296,6 +301,21 @@ def main() -> None:
                     "elapsed": elapsed, "best": best, "config": model.config,
                     "charset": charset.CHARS, "args": vars(args), "seen": seen, "init": init}, tmp)
         os.replace(tmp, path)
+
+    def validate():
+        """Scores the validation subset; keeps the weights as best.pt when they beat the best so far."""
+        nonlocal best
+        res = evaluate(model, vsub, device)
+        words_cer = res["unipen-words"]["cer"]
+        log(f"eval step {step}: words CER {words_cer:.4f} | " + " | ".join(
+            f"{g} CER {r['cer']:.4f} acc {r['word_acc']:.3f} (n={r['n']})" for g, r in sorted(res.items())))
+        jlog.write(json.dumps({"step": step, "eval": res, "words_cer": words_cer,
+                               "elapsed_s": round(time.time() - t_start, 1)}) + "\n")
+        jlog.flush()
+        if words_cer < best:
+            best = words_cer
+            save(work / "ckpt/best.pt")
+            log(f"new best {best:.4f} saved")
 
     stop = {"flag": False}
 
@@ -340,22 +360,14 @@ def main() -> None:
             jlog.flush()
             loss_avg, n_avg = 0.0, 0
         if step % args.eval_every == 0:
-            res = evaluate(model, vsub, device)
-            words_cer = res["unipen-words"]["cer"]
-            log(f"eval step {step}: words CER {words_cer:.4f} | " + " | ".join(
-                f"{g} CER {r['cer']:.4f} acc {r['word_acc']:.3f} (n={r['n']})" for g, r in sorted(res.items())))
-            jlog.write(json.dumps({"step": step, "eval": res, "words_cer": words_cer,
-                                   "elapsed_s": round(elapsed, 1)}) + "\n")
-            jlog.flush()
-            if words_cer < best:
-                best = words_cer
-                save(work / "ckpt/best.pt")
-                log(f"new best {best:.4f} saved")
+            validate()
         if time.time() - t_ckpt > args.ckpt_min * 60:
             save(last)
             t_ckpt = time.time()
     elapsed = time.time() - t_start
     batches.close()
+    if step % args.eval_every:  # the end of the schedule, usually its best weights
+        validate()
     save(last)
     summary = {"seen": seen, "steps": step, "elapsed_min": elapsed / 60, "best_words_cer": best,
                "params": num_params(model), "device": str(device), "threads": args.threads}
