@@ -89,9 +89,31 @@ pub fn keystroke_savings_timed(
     language: &str,
     text: &str,
     k: usize,
-    mut observe: impl FnMut(Duration, bool),
+    observe: impl FnMut(Duration, bool),
 ) -> Result<KsrReport> {
     engine.pack(language)?;
+    keystroke_savings_with(
+        text,
+        k,
+        |before, prefix, shown| {
+            let suggestions = engine.suggest(language, before, prefix, shown)?;
+            Ok(suggestions.into_iter().map(|s| s.text).collect())
+        },
+        observe,
+    )
+}
+
+/// The protocol of [`keystroke_savings`] with any predictor: `suggest`
+/// gets the text before the word, the typed letters of the word and the
+/// number of suggestions wanted, and returns the suggestions, best first
+/// (more than wanted are cut); its first error ends the typing. This is how other engines are measured on
+/// exactly nib's terms (`nib ksr --presage`).
+pub fn keystroke_savings_with<E>(
+    text: &str,
+    k: usize,
+    mut suggest: impl FnMut(&str, &str, usize) -> std::result::Result<Vec<String>, E>,
+    mut observe: impl FnMut(Duration, bool),
+) -> std::result::Result<KsrReport, E> {
     let mut report = KsrReport::default();
     let mut context = String::new();
     for token in text.split_whitespace() {
@@ -109,16 +131,17 @@ pub fn keystroke_savings_timed(
             for (typed, end) in prefixes(word) {
                 let shown = if typed == 0 { k.max(3) } else { k };
                 let started = Instant::now();
-                let mut suggestions = engine.suggest(language, before, &word[..end], shown)?;
+                let mut suggestions = suggest(before, &word[..end], shown)?;
                 observe(started.elapsed(), typed == 0);
+                suggestions.truncate(shown);
                 if typed == 0 {
-                    let rank = suggestions.iter().position(|s| s.text == word);
+                    let rank = suggestions.iter().position(|s| s == word);
                     report.next_word_predictions += 1;
                     report.next_word_top1 += u64::from(rank == Some(0));
                     report.next_word_top3 += u64::from(rank.is_some_and(|r| r < 3));
                     suggestions.truncate(k);
                 }
-                if suggestions.iter().any(|s| s.text == word) {
+                if suggestions.iter().any(|s| s == word) {
                     report.selections += 1;
                     report.keystrokes += typed;
                     report.predicted_before_typing += u64::from(typed == 0);
@@ -169,6 +192,36 @@ mod tests {
     fn prefixes_cover_every_length() {
         let all: Vec<_> = prefixes("héllo").collect();
         assert_eq!(all, [(0, 0), (1, 1), (2, 3), (3, 4), (4, 5), (5, 6)]);
+    }
+
+    #[test]
+    fn a_selection_costs_one_key_and_saves_its_space() {
+        // "the" is always suggested, "cat" never: "the" costs one
+        // selection, "cat" three letters and its space; "cat." would
+        // also cost its period and the space after it.
+        let always_the = |_: &str, _: &str, _: usize| Ok::<_, ()>(vec!["the".to_owned()]);
+        let r = keystroke_savings_with("the cat", 3, always_the, |_, _| {}).unwrap();
+        assert_eq!((r.characters, r.keystrokes, r.selections), (8, 4, 1));
+        assert_eq!(
+            (r.words, r.predicted_before_typing, r.next_word_top1),
+            (2, 1, 1)
+        );
+        let r = keystroke_savings_with("the. cat", 3, always_the, |_, _| {}).unwrap();
+        assert_eq!((r.characters, r.keystrokes, r.selections), (9, 6, 1));
+    }
+
+    #[test]
+    fn the_predictor_sees_the_text_before_and_the_typed_letters() {
+        let mut asked = Vec::new();
+        let record = |before: &str, typed: &str, _: usize| {
+            asked.push(format!("{before}|{typed}"));
+            Ok::<_, ()>(Vec::new())
+        };
+        keystroke_savings_with("(hi, yo", 3, record, |_, _| {}).unwrap();
+        assert_eq!(
+            asked,
+            ["(|", "(|h", "(|hi", "(hi, |", "(hi, |y", "(hi, |yo"]
+        );
     }
 
     #[test]

@@ -6,15 +6,22 @@
 # Debian packages presage + libpresage-dev (installed here if missing).
 # Usage: bash languages/lm/presage.sh        (from the repository root)
 #
-# Presage counts KSR its own way (presage_simulator: 1 - (ki + ks) / kn, with
-# kn the keystrokes of the text without prediction); nib's `ksr` counts
-# characters with one space per token. The figures are close in definition,
-# not identical. Both run case-sensitively with 3 suggestions.
+# Two figures per text. "nib protocol": Presage types the text by exactly
+# the protocol `nib ksr` uses (engine/src/eval.rs), through
+# `nib ksr --presage` and the prediction server presage_predict.cpp; these
+# are the figures to compare with nib's. "own simulator": presage_simulator,
+# which counts differently: it drops punctuation from the text (its
+# separators . , ' - and the rest are neither typed nor counted, so "c'est"
+# is two words), and it counts UTF-8 bytes, not characters (a Cyrillic or
+# accented letter is two keystrokes, which raises its KSR in Russian).
+# Both run case-sensitively with 3 suggestions.
+# Needs target/release/nib (cargo build --release).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v presage_simulator >/dev/null || apt-get install -y -qq presage libpresage-dev >/dev/null
 out=.cache/presage
 mkdir -p "$out"
+g++ -O2 -Wall -o "$out/presage_predict" languages/lm/presage_predict.cpp -lpresage
 for l in en de fr es it pt ru; do
   db="$out/$l.db"
   if [ ! -s "$db" ]; then
@@ -30,7 +37,10 @@ for l in en de fr es it pt ru; do
       /etc/presage.xml > "$out/$l.xml"
   for text in valid heldout; do
     file=".cache/eval_valid/$l.txt"; [ "$text" = heldout ] && file=".cache/heldout/$l.txt"
-    ksr=$(presage_simulator -q -c "$out/$l.xml" "$file" | awk '/^KSR:/ { print $2 }')
-    echo "$text $l presage KSR $ksr"
+    own=$(presage_simulator -q -c "$out/$l.xml" "$file" | awk '/^KSR:/ { print $2 }')
+    echo "$text $l presage own simulator KSR $own"
+    printf '%s %s presage nib protocol ' "$text" "$l"
+    ./target/release/nib ksr --json --lang "$l" --presage "$out/$l.xml" \
+      --presage-driver "$out/presage_predict" "$file"
   done
 done

@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use nib_engine::Engine;
-use nib_engine::eval::{KsrReport, keystroke_savings, keystroke_savings_timed};
+use nib_engine::eval::{KsrReport, keystroke_savings, keystroke_savings_with};
 use nib_languages::{BuildInputs, RECIPES};
 use serde_json::json;
+
+use crate::presage::Presage;
 
 /// The commands' result.
 pub type Result<T = ()> = std::result::Result<T, Box<dyn Error>>;
@@ -313,13 +315,43 @@ pub struct KsrArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Type the text with Presage instead of nib, by the same protocol:
+    /// Presage's configuration file (`languages/lm/presage.sh` writes one per
+    /// language; its SUGGESTIONS at least k).
+    #[arg(long, requires = "presage_driver")]
+    presage: Option<PathBuf>,
+    /// The program that serves Presage's predictions
+    /// (`languages/lm/presage_predict.cpp`, built by `presage.sh`).
+    #[arg(long, requires = "presage")]
+    presage_driver: Option<PathBuf>,
     /// Text files to type.
     #[arg(required = true)]
     files: Vec<PathBuf>,
 }
 
 pub fn ksr(setup: &Setup, args: KsrArgs) -> Result {
-    let engine = engine(setup, &args.lang)?;
+    let mut presage = match (&args.presage, &args.presage_driver) {
+        (Some(config), Some(driver)) => Some(Presage::start(driver, config)?),
+        _ => None,
+    };
+    let engine = match presage {
+        None => Some(engine(setup, &args.lang)?),
+        Some(_) => None,
+    };
+    if let Some(engine) = &engine {
+        engine.pack(&args.lang)?;
+    }
+    let mut suggest = |before: &str, typed: &str, shown: usize| -> Result<Vec<String>> {
+        match (&engine, &mut presage) {
+            (Some(engine), _) => Ok(engine
+                .suggest(&args.lang, before, typed, shown)?
+                .into_iter()
+                .map(|s| s.text)
+                .collect()),
+            (None, Some(presage)) => presage.suggest(before, typed),
+            (None, None) => Err("no predictor".into()),
+        }
+    };
     let loaded = nib_engine::memory::now();
     let mut total = KsrReport::default();
     // Nanoseconds per suggestion request, 1 ns to 10 s, 3 significant
@@ -330,19 +362,20 @@ pub fn ksr(setup: &Setup, args: KsrArgs) -> Result {
     for file in &args.files {
         let text = std::fs::read_to_string(file)
             .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-        let report =
-            keystroke_savings_timed(&engine, &args.lang, &text, args.k, |d, before_letters| {
-                let nanos = d.as_nanos().min(u128::from(u64::MAX)) as u64;
-                all.saturating_record(nanos);
-                let part = if before_letters {
-                    &mut next_word
-                } else {
-                    &mut completion
-                };
-                part.saturating_record(nanos);
-            })?;
+        let report = keystroke_savings_with(&text, args.k, &mut suggest, |d, before_letters| {
+            let nanos = d.as_nanos().min(u128::from(u64::MAX)) as u64;
+            all.saturating_record(nanos);
+            let part = if before_letters {
+                &mut next_word
+            } else {
+                &mut completion
+            };
+            part.saturating_record(nanos);
+        })?;
         total.add(&report);
     }
+    // Printing below may meet a closed pipe: as any other `nib` command.
+    drop(presage);
     let summary = |h: &hdrhistogram::Histogram<u64>| {
         let micros = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
         json!({
@@ -355,7 +388,9 @@ pub fn ksr(setup: &Setup, args: KsrArgs) -> Result {
         report["latency"] = summary(&all);
         report["latency"]["next_word"] = summary(&next_word);
         report["latency"]["completion"] = summary(&completion);
-        report["memory"] = json!({"after_load": loaded, "end": nib_engine::memory::now()});
+        if engine.is_some() {
+            report["memory"] = json!({"after_load": loaded, "end": nib_engine::memory::now()});
+        }
         println!("{report}");
         return Ok(());
     }
@@ -376,7 +411,7 @@ pub fn ksr(setup: &Setup, args: KsrArgs) -> Result {
             h.max() as f64 / 1000.0
         );
     }
-    if let (Some(loaded), Some(end)) = (loaded, nib_engine::memory::now()) {
+    if let (Some(_), Some(loaded), Some(end)) = (&engine, loaded, nib_engine::memory::now()) {
         println!(
             "{}: memory after loading: {loaded}; at the end: {end}",
             args.lang

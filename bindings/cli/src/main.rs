@@ -5,6 +5,7 @@ mod batch;
 mod commands;
 mod handwriting;
 mod ldp;
+mod presage;
 mod report;
 mod typing;
 

@@ -174,6 +174,77 @@ fn ksr_of_a_text_file() {
 }
 
 #[test]
+fn ksr_types_with_another_engine_through_a_prediction_server() {
+    // A prediction server of presage_predict's protocol that always
+    // suggests the same three words and logs each request to the file named
+    // by its argument (where Presage's takes its configuration).
+    let dir = scratch("server");
+    let server = dir.join("server.sh");
+    std::fs::write(
+        &server,
+        "#!/bin/sh\nwhile IFS= read -r line; do printf '%s\\n' \"$line\" >> \"$1\"; printf 'Thank\\tyou\\tvery\\n'; done\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&server, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let text = dir.join("text.txt");
+    std::fs::write(&text, "Thank you very much.\n").unwrap();
+    let log = dir.join("requests.log");
+    let (log_arg, server_arg, text_arg) = (
+        log.to_str().unwrap(),
+        server.to_str().unwrap(),
+        text.to_str().unwrap(),
+    );
+    let out = nib(
+        &[
+            "ksr",
+            "--json",
+            "--presage",
+            log_arg,
+            "--presage-driver",
+            server_arg,
+            text_arg,
+        ],
+        b"",
+    );
+    ok(&out);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    // Three words selected before their first letter; "much." typed with its
+    // period and the space after it.
+    assert_eq!(report["characters"], 21, "{report}");
+    assert_eq!(report["selections"], 3, "{report}");
+    assert_eq!(report["keystrokes"], 6, "{report}");
+    let requests = std::fs::read_to_string(&log).unwrap();
+    let prefix = "Thank you very ";
+    let expected = ["", "Thank ", "Thank you ", prefix]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(
+            ["m", "mu", "muc", "much"]
+                .iter()
+                .map(|w| format!("{prefix}{w}")),
+        )
+        .collect::<Vec<_>>();
+    assert_eq!(requests.lines().collect::<Vec<_>>(), expected);
+
+    // A server that stops is an error, not a hang or a panic.
+    std::fs::write(&server, "#!/bin/sh\nexit 3\n").unwrap();
+    let out = nib(
+        &[
+            "ksr",
+            "--presage",
+            log_arg,
+            "--presage-driver",
+            server_arg,
+            text_arg,
+        ],
+        b"",
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("stopped"), "{:?} {stderr}", out.status);
+}
+
+#[test]
 fn unknown_language_and_missing_file_fail_with_a_message() {
     let out = nib(&["suggest", "--lang", "xx", "--word", "a"], b"");
     assert!(!out.status.success());
