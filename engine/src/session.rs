@@ -274,36 +274,23 @@ impl Session {
             }
             KeyKind::Letter => self.type_at(&key.output, Some((x, y))),
             KeyKind::Punctuation => {
-                let output = key.output.clone();
-                let log_p = self.spatial_log_p(x, y, key);
-                self.type_separator(&output, (x, y), log_p, "punctuation");
+                self.type_separator(&key.output, (x, y), key, "punctuation");
             }
             KeyKind::Shift => self.shift = !self.shift,
             KeyKind::Backspace => self.backspace(),
-            KeyKind::Space => {
-                let log_p = self.spatial_log_p(x, y, key);
-                self.type_separator(" ", (x, y), log_p, "the space bar");
-            }
-            KeyKind::Enter => {
-                let log_p = self.spatial_log_p(x, y, key);
-                self.type_separator("\n", (x, y), log_p, "enter");
-            }
+            KeyKind::Space => self.type_separator(" ", (x, y), key, "the space bar"),
+            KeyKind::Enter => self.type_separator("\n", (x, y), key, "enter"),
             KeyKind::Symbols => {}
         }
         Ok(&self.engine.pack(&self.language)?.layout().keys[index])
     }
 
     /// Types `text` (a space, punctuation, a line break) tapped at `at`
-    /// on a key that types no letter; if that ended a tapped word, keeps
+    /// on `key`, which types no letter; if that ended a tapped word, keeps
     /// what is needed to join the word and the next one again when the tap
-    /// was meant for a letter (`separator_log_p`: the chance it was not).
-    fn type_separator(
-        &mut self,
-        text: &str,
-        at: (f32, f32),
-        separator_log_p: f32,
-        separator: &'static str,
-    ) {
+    /// was meant for a letter (with the spatial model's chance that it was
+    /// not).
+    fn type_separator(&mut self, text: &str, at: (f32, f32), key: &Key, separator: &'static str) {
         let pending =
             (self.tapped() && self.decodes()).then(|| (self.context.clone(), self.observations()));
         self.type_at(text, None);
@@ -319,7 +306,7 @@ impl Session {
                 context_before,
                 observations,
                 tap: at,
-                separator_log_p,
+                separator_log_p: self.spatial_log_p(at.0, at.1, key),
                 separator,
             });
         }
