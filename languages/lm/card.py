@@ -38,7 +38,7 @@ def engine_section(card: Path) -> list[str]:
     if card.exists():
         text = card.read_text(encoding="utf-8")
         start = text.find(ENGINE_SECTION_START)
-        end = text.find("## Training", max(start, 0))
+        end = text.find("\n## Training\n", max(start, 0))  # not "## Training data"
         if start >= 0 and end > start:
             return text[start:end].rstrip("\n").split("\n") + [""]
     return [

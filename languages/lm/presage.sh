@@ -4,7 +4,7 @@
 # validation slices that `eval.sh` writes (.cache/eval_valid/<lang>.txt) and
 # the same held-out texts (.cache/heldout/<lang>.txt, `heldout.py`).
 # Debian packages presage + libpresage-dev (installed here if missing).
-# Usage: bash languages/lm/presage.sh        (from the repository root)
+# Usage: bash languages/lm/presage.sh [LANG...]   (from the repository root; all seven by default)
 #
 # Two figures per text. "nib protocol": Presage types the text by exactly
 # the protocol `nib ksr` uses (engine/src/eval.rs), through
@@ -22,7 +22,8 @@ command -v presage_simulator >/dev/null || apt-get install -y -qq presage libpre
 out=.cache/presage
 mkdir -p "$out"
 g++ -O2 -Wall -o "$out/presage_predict" languages/lm/presage_predict.cpp -lpresage
-for l in en de fr es it pt ru; do
+languages=("$@"); [ ${#languages[@]} -eq 0 ] && languages=(en de fr es it pt ru)
+for l in "${languages[@]}"; do
   db="$out/$l.db"
   if [ ! -s "$db" ]; then
     for n in 1 2 3; do

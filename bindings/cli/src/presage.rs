@@ -56,11 +56,13 @@ impl Presage {
         self.requests
             .write_all(format!("{before}{typed}\n").as_bytes())
             .map_err(stopped)?;
-        let mut line = String::new();
-        if self.answers.read_line(&mut line)? == 0 {
+        let mut line = Vec::new();
+        if self.answers.read_until(b'\n', &mut line)? == 0 {
             return Err("the prediction server stopped (see its error above)".into());
         }
-        Ok(line
+        // Presage works on bytes and can answer with a broken character; such
+        // a suggestion is kept, with U+FFFD, and cannot match a word.
+        Ok(String::from_utf8_lossy(&line)
             .trim_end_matches('\n')
             .split('\t')
             .filter(|w| !w.is_empty())

@@ -226,6 +226,32 @@ fn ksr_types_with_another_engine_through_a_prediction_server() {
         .collect::<Vec<_>>();
     assert_eq!(requests.lines().collect::<Vec<_>>(), expected);
 
+    // A server that answers with bytes that are not UTF-8 (Presage works
+    // on bytes) is a server whose suggestions never match.
+    std::fs::write(
+        &server,
+        "#!/bin/sh\nwhile read -r line; do printf '\\377\\n'; done\n",
+    )
+    .unwrap();
+    let out = nib(
+        &[
+            "ksr",
+            "--json",
+            "--presage",
+            log_arg,
+            "--presage-driver",
+            server_arg,
+            text_arg,
+        ],
+        b"",
+    );
+    ok(&out);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        (report["selections"].as_u64(), report["keystrokes"].as_u64()),
+        (Some(0), Some(21))
+    );
+
     // A server that stops is an error, not a hang or a panic.
     std::fs::write(&server, "#!/bin/sh\nexit 3\n").unwrap();
     let out = nib(
