@@ -54,7 +54,9 @@ pub struct Config {
     /// Which corrector decides what a typed word becomes at the space.
     pub corrector: Corrector,
     /// Standard deviation of taps around a key centre, in key widths, that
-    /// the touch model assumes.
+    /// the touch model assumes; with `touch_adaptation`, a user whose
+    /// accepted taps spread less is modelled with less (down to 0.3, see
+    /// [`crate::decode::spatial`]).
     pub touch_sigma: f32,
     /// Weight of the touch model's log-likelihood against the language
     /// model's.
@@ -70,7 +72,8 @@ pub struct Config {
     /// A correction is applied when it scores this many nats above the
     /// typed word; above zero it is only offered.
     pub autocorrect_margin: f32,
-    /// Learn where this user taps each key from the words they accept.
+    /// Learn where this user taps each key, and how widely, from the words
+    /// they accept.
     pub touch_adaptation: bool,
     /// Learn the user's words and pairs into the personal dictionary (where
     /// the field allows it).
@@ -379,7 +382,7 @@ impl Engine {
     }
 
     /// Forgets `word` everywhere: the personal dictionary's entry and
-    /// pairs, the learned touch offsets (which do not record which word
+    /// pairs, the learned touch offsets and spread (which do not record which word
     /// taught them, so they are all reset) and the neural model's cached
     /// contexts.
     pub fn forget(&self, word: &str) -> Result<()> {
@@ -389,7 +392,7 @@ impl Engine {
     }
 
     /// Forgets everything the user taught the engine: the personal
-    /// dictionary, the learned touch offsets, and the neural model's cache
+    /// dictionary, the learned touch offsets and spread, and the neural model's cache
     /// of recent contexts.
     pub fn clear_personal(&self) -> Result<()> {
         self.personal.clear()?;
@@ -398,7 +401,7 @@ impl Engine {
     }
 
     /// Drops what holds typed text or what was learned from it outside the
-    /// personal dictionary: touch offsets and the neural model's cached
+    /// personal dictionary: touch offsets and spread, and the neural model's cached
     /// contexts. (A session's own text is the host's to close.)
     fn drop_traces(&self) {
         for model in self.spatial.values() {

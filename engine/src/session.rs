@@ -691,7 +691,8 @@ impl Session {
         true
     }
 
-    /// Teaches the touch model where this user taps each key, from a word
+    /// Teaches the touch model where this user taps each key and how
+    /// widely, from a word
     /// accepted as committed: a known word kept as typed, or a correction
     /// of the same length (letter for letter).
     fn learn_offsets(&self, committed: &str, decision: Option<&Decision>) {
@@ -719,10 +720,8 @@ impl Session {
             return;
         }
         for (c, tap) in key.chars().zip(&self.taps) {
-            if let (Some((x, y)), Some(index)) = (tap, model.key_of(c))
-                && let Some(centre) = model.centre(index)
-            {
-                model.offsets().learn(index, centre, *x, *y);
+            if let (Some((x, y)), Some(index)) = (tap, model.key_of(c)) {
+                model.learn(index, *x, *y);
             }
         }
     }

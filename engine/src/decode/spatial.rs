@@ -3,7 +3,10 @@
 //!
 //! Each letter key is a 2-D Gaussian centred on the key (shifted by the
 //! user's learned offset for it) with standard deviations proportional to
-//! the key's width and height. A tap's posterior over the keys is the
+//! the key's width and height: the configured spread, or less for a user
+//! whose taps have been seen to land closer to the centres (the learned
+//! spread times [`SPREAD_TO_SIGMA`], at least [`MIN_SIGMA`]), so that a
+//! careful typist's words are not read as someone else's typos. A tap's posterior over the keys is the
 //! normalised likelihood (keys equally likely a priori); keys with a
 //! posterior below [`MIN_POSTERIOR`] are dropped, so a tap costs a handful
 //! of keys, not the whole keyboard. A tap near an edge of the keyboard is
@@ -34,6 +37,22 @@ pub const MEMORY: f32 = 50.0;
 
 /// Observations of a key before its offset is used.
 pub const MIN_OBSERVATIONS: f32 = 5.0;
+
+/// How many taps the learned spread remembers (decaying as the offsets do).
+pub const SPREAD_MEMORY: f32 = 200.0;
+
+/// Taps of accepted words before the learned spread is used.
+pub const MIN_SPREAD_TAPS: u32 = 50;
+
+/// The model's standard deviation for a user whose taps spread `s` key
+/// widths around the (offset) centres: `SPREAD_TO_SIGMA · s`, between
+/// [`MIN_SIGMA`] and the configured one. Chosen on the validation logs
+/// (ARCHITECTURE.md): the configured 0.45 reads sigma-0.3 and -0.4 typists
+/// best, 0.3 sigma-0.2 typists.
+pub const SPREAD_TO_SIGMA: f32 = 1.5;
+
+/// The least standard deviation the learned spread may bring the model to.
+pub const MIN_SIGMA: f32 = 0.3;
 
 /// One letter key as the model sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,7 +181,7 @@ impl SpatialModel {
                     sigma_x: self.sigma * key.width,
                     sigma_y: self.sigma * key.height,
                 };
-                let Some(other) = gaussian_log_p(x, y, &other) else {
+                let Some(other) = gaussian_log_p(x, y, &other, self.sigma_scale()) else {
                     return f32::NEG_INFINITY;
                 };
                 self.share_of(x, y, &[other])
@@ -174,18 +193,20 @@ impl SpatialModel {
         if !(x.is_finite() && y.is_finite()) {
             return f32::NEG_INFINITY;
         }
-        let unit = self.keys.first().map_or(0.4, |k| k.sigma_x.max(0.05));
+        let scale = self.sigma_scale();
+        let unit = self.keys.first().map_or(0.4, |k| k.sigma_x.max(0.05)) * scale;
         let space = self.space.as_ref().map(|space| {
             // Along the bar, the distance counts from its end zones.
             let dx = ((x - space.x).abs() - space.sigma_x).max(0.0) / unit;
-            let dy = (y - space.y) / space.sigma_y;
-            -0.5 * (dx * dx + dy * dy) - (unit * space.sigma_y).ln()
+            let sigma_y = space.sigma_y * scale;
+            let dy = (y - space.y) / sigma_y;
+            -0.5 * (dx * dx + dy * dy) - (unit * sigma_y).ln()
         });
         let shift = self
             .shift
             .as_ref()
             .filter(|_| with_shift)
-            .and_then(|k| gaussian_log_p(x, y, k));
+            .and_then(|k| gaussian_log_p(x, y, k, scale));
         let others: Vec<f32> = space.into_iter().chain(shift).collect();
         self.share_of(x, y, &others)
     }
@@ -197,10 +218,11 @@ impl SpatialModel {
         if others.is_empty() || !(x.is_finite() && y.is_finite()) {
             return f32::NEG_INFINITY;
         }
+        let scale = self.sigma_scale();
         let letters: Vec<f32> = self
             .keys
             .iter()
-            .filter_map(|k| gaussian_log_p(x, y, k))
+            .filter_map(|k| gaussian_log_p(x, y, k, scale))
             .collect();
         let best = letters
             .iter()
@@ -217,6 +239,33 @@ impl SpatialModel {
         &self.offsets
     }
 
+    /// Learns from a tap at `(x, y)` meant for the letter key `index` (of
+    /// an accepted word): the key's offset and the user's spread.
+    pub fn learn(&self, index: usize, x: f32, y: f32) {
+        if let Some(k) = self.keys.iter().find(|k| k.index == index) {
+            let size = (k.sigma_x / self.sigma, k.sigma_y / self.sigma);
+            self.offsets.learn(index, (k.x, k.y), size, x, y);
+        }
+    }
+
+    /// The standard deviation the model uses now, in key widths: the
+    /// configured one, or less once the user's taps have shown a smaller
+    /// spread (see the module documentation).
+    pub fn sigma(&self) -> f32 {
+        self.sigma * self.sigma_scale()
+    }
+
+    /// The factor the learned spread applies to the configured sigma.
+    fn sigma_scale(&self) -> f32 {
+        match self.offsets.spread() {
+            Some(spread) => {
+                let floor = MIN_SIGMA.min(self.sigma);
+                (SPREAD_TO_SIGMA * spread).clamp(floor, self.sigma) / self.sigma
+            }
+            None => 1.0,
+        }
+    }
+
     /// The likeliest keys for a tap at `(x, y)`, best first (at most
     /// [`MAX_KEYS_PER_TAP`], each at least [`MIN_POSTERIOR`]). Empty for a
     /// non-finite point or a layout without letters.
@@ -225,13 +274,14 @@ impl SpatialModel {
             return Vec::new();
         }
         let offsets = self.offsets.snapshot();
+        let scale = self.sigma_scale();
         let mut chances: Vec<KeyChance> = self
             .keys
             .iter()
             .map(|k| {
                 let (ox, oy) = offsets.get(k.index).copied().unwrap_or((0.0, 0.0));
-                let dx = (x - k.x - ox) / k.sigma_x;
-                let dy = (y - k.y - oy) / k.sigma_y;
+                let dx = (x - k.x - ox) / (k.sigma_x * scale);
+                let dy = (y - k.y - oy) / (k.sigma_y * scale);
                 KeyChance {
                     character: k.character,
                     key: k.index,
@@ -271,11 +321,23 @@ impl SpatialModel {
 
 /// Per-key mean touch offsets learned from accepted words: an exponentially
 /// decaying mean (memory [`MEMORY`] observations), used once a key has
-/// [`MIN_OBSERVATIONS`], bounded by [`MAX_OFFSET`]. Shared by the sessions of
-/// one engine; learning and reading may happen on different threads.
+/// [`MIN_OBSERVATIONS`], bounded by [`MAX_OFFSET`]; and the user's spread
+/// around them (memory [`SPREAD_MEMORY`] taps, used after
+/// [`MIN_SPREAD_TAPS`]). Shared by the sessions of one engine; learning and
+/// reading may happen on different threads.
 #[derive(Debug)]
 pub struct KeyOffsets {
-    state: RwLock<Vec<KeyOffset>>,
+    state: RwLock<Learned>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Learned {
+    keys: Vec<KeyOffset>,
+    /// Decaying mean of the squared distance, per axis, of a tap from its
+    /// key's offset centre, in key sizes.
+    spread_squared: f32,
+    spread_weight: f32,
+    spread_taps: u32,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -288,14 +350,17 @@ struct KeyOffset {
 impl KeyOffsets {
     fn new(keys: usize) -> Self {
         Self {
-            state: RwLock::new(vec![KeyOffset::default(); keys]),
+            state: RwLock::new(Learned {
+                keys: vec![KeyOffset::default(); keys],
+                ..Learned::default()
+            }),
         }
     }
 
-    /// Learns that a tap meant for key `index` (centre `centre`) landed at
-    /// `(x, y)`. Taps further than one key from the centre are ignored:
-    /// they are slips, not habits.
-    pub fn learn(&self, index: usize, centre: (f32, f32), x: f32, y: f32) {
+    /// Learns that a tap meant for key `index` (centre `centre`, width and
+    /// height `size`) landed at `(x, y)`. Taps further than one key from
+    /// the centre are ignored: they are slips, not habits.
+    pub fn learn(&self, index: usize, centre: (f32, f32), size: (f32, f32), x: f32, y: f32) {
         let (dx, dy) = (x - centre.0, y - centre.1);
         if !(dx.is_finite() && dy.is_finite()) || dx.hypot(dy) > 1.0 {
             return;
@@ -303,7 +368,18 @@ impl KeyOffsets {
         let Ok(mut state) = self.state.write() else {
             return;
         };
-        let Some(entry) = state.get_mut(index) else {
+        let Some(&entry) = state.keys.get(index) else {
+            return;
+        };
+        // The spread around the centre as the model places it now.
+        let (ox, oy) = entry.in_use();
+        let (rx, ry) = ((dx - ox) / size.0.max(0.1), (dy - oy) / size.1.max(0.1));
+        state.spread_weight =
+            (state.spread_weight * (1.0 - 1.0 / SPREAD_MEMORY) + 1.0).min(SPREAD_MEMORY);
+        state.spread_taps = state.spread_taps.saturating_add(1);
+        let rate = 1.0 / state.spread_weight;
+        state.spread_squared += ((rx * rx + ry * ry) / 2.0 - state.spread_squared) * rate;
+        let Some(entry) = state.keys.get_mut(index) else {
             return;
         };
         entry.weight = (entry.weight * (1.0 - 1.0 / MEMORY) + 1.0).min(MEMORY);
@@ -315,7 +391,10 @@ impl KeyOffsets {
     /// Forgets everything learned.
     pub fn clear(&self) {
         if let Ok(mut state) = self.state.write() {
-            state.fill(KeyOffset::default());
+            state.keys.fill(KeyOffset::default());
+            state.spread_squared = 0.0;
+            state.spread_weight = 0.0;
+            state.spread_taps = 0;
         }
     }
 
@@ -325,28 +404,40 @@ impl KeyOffsets {
         let Ok(state) = self.state.read() else {
             return Vec::new();
         };
-        state
-            .iter()
-            .map(|o| {
-                if o.weight < MIN_OBSERVATIONS {
-                    (0.0, 0.0)
-                } else {
-                    (
-                        o.dx.clamp(-MAX_OFFSET, MAX_OFFSET),
-                        o.dy.clamp(-MAX_OFFSET, MAX_OFFSET),
-                    )
-                }
-            })
-            .collect()
+        state.keys.iter().map(KeyOffset::in_use).collect()
+    }
+
+    /// The user's learned spread (standard deviation of a tap around its
+    /// key, in key sizes), once [`MIN_SPREAD_TAPS`] taps have been seen.
+    pub fn spread(&self) -> Option<f32> {
+        let state = self.state.read().ok()?;
+        (state.spread_taps >= MIN_SPREAD_TAPS).then(|| state.spread_squared.max(0.0).sqrt())
+    }
+}
+
+impl KeyOffset {
+    /// The offset as the model uses it: zero until the key has enough
+    /// observations, then bounded.
+    fn in_use(&self) -> (f32, f32) {
+        if self.weight < MIN_OBSERVATIONS {
+            (0.0, 0.0)
+        } else {
+            (
+                self.dx.clamp(-MAX_OFFSET, MAX_OFFSET),
+                self.dy.clamp(-MAX_OFFSET, MAX_OFFSET),
+            )
+        }
     }
 }
 
 /// Log-likelihood of a tap at `(x, y)` under `key`'s Gaussian (without
 /// the user's offsets: the posterior against keys that type no letter).
-fn gaussian_log_p(x: f32, y: f32, key: &SpatialKey) -> Option<f32> {
-    let dx = (x - key.x) / key.sigma_x;
-    let dy = (y - key.y) / key.sigma_y;
-    let log_p = -0.5 * (dx * dx + dy * dy) - (key.sigma_x * key.sigma_y).ln();
+/// `scale` multiplies its standard deviations.
+fn gaussian_log_p(x: f32, y: f32, key: &SpatialKey, scale: f32) -> Option<f32> {
+    let (sigma_x, sigma_y) = (key.sigma_x * scale, key.sigma_y * scale);
+    let dx = (x - key.x) / sigma_x;
+    let dy = (y - key.y) / sigma_y;
+    let log_p = -0.5 * (dx * dx + dy * dy) - (sigma_x * sigma_y).ln();
     log_p.is_finite().then_some(log_p)
 }
 
@@ -400,6 +491,37 @@ mod tests {
     }
 
     #[test]
+    fn a_careful_typist_narrows_the_spread_and_a_careless_one_does_not() {
+        let model = SpatialModel::new(&layout(), 0.45);
+        let before = model.keys_for(0.85, 0.5)[0].log_p;
+        // Too few taps yet: the configured spread.
+        for i in 0..MIN_SPREAD_TAPS - 1 {
+            let jitter = if i % 2 == 0 { 0.1 } else { -0.1 };
+            model.learn(0, 0.5 + jitter, 0.5 - jitter);
+        }
+        assert_eq!(model.sigma(), 0.45);
+        model.learn(0, 0.6, 0.4);
+        // Taps within 0.1 of the centre: the least spread allowed, and a tap
+        // off the centre is read as its key more surely.
+        assert!(
+            (model.sigma() - MIN_SIGMA).abs() < 1e-6,
+            "{}",
+            model.sigma()
+        );
+        let after = model.keys_for(0.85, 0.5)[0];
+        assert_eq!(after.character, 'a');
+        assert!(after.log_p > before, "{} > {before}", after.log_p);
+        // Taps half a key away: the configured spread again, never more.
+        for i in 0..200 {
+            let jitter = if i % 2 == 0 { 0.5 } else { -0.5 };
+            model.learn(0, 0.5 + jitter, 0.5);
+        }
+        assert_eq!(model.sigma(), 0.45);
+        model.offsets().clear();
+        assert_eq!(model.offsets().spread(), None);
+    }
+
+    #[test]
     fn hostile_taps_give_nothing_or_the_edge_keys() {
         let model = SpatialModel::new(&layout(), 0.4);
         assert!(model.keys_for(f32::NAN, 0.0).is_empty());
@@ -414,11 +536,11 @@ mod tests {
         let model = SpatialModel::new(&layout(), 0.4);
         // The user hits "a" at its right edge, always.
         for _ in 0..3 {
-            model.offsets().learn(0, (0.5, 0.5), 0.95, 0.5);
+            model.learn(0, 0.95, 0.5);
         }
         assert_eq!(model.offsets().snapshot()[0], (0.0, 0.0), "too few yet");
         for _ in 0..100 {
-            model.offsets().learn(0, (0.5, 0.5), 0.95, 0.5);
+            model.learn(0, 0.95, 0.5);
         }
         let (dx, dy) = model.offsets().snapshot()[0];
         assert!((dx - 0.45).abs() < 0.01 && dy.abs() < 1e-6, "{dx} {dy}");
@@ -426,10 +548,10 @@ mod tests {
         let chances = model.keys_for(1.05, 0.5);
         assert_eq!(chances[0].character, 'a');
         // Slips are ignored, NaN is ignored, offsets are bounded.
-        model.offsets().learn(0, (0.5, 0.5), 5.0, 0.5);
-        model.offsets().learn(0, (0.5, 0.5), f32::NAN, 0.5);
+        model.learn(0, 5.0, 0.5);
+        model.learn(0, f32::NAN, 0.5);
         for _ in 0..200 {
-            model.offsets().learn(0, (0.5, 0.5), 1.3, 0.9);
+            model.learn(0, 1.3, 0.9);
         }
         let (dx, dy) = model.offsets().snapshot()[0];
         assert!(dx <= MAX_OFFSET && dy <= MAX_OFFSET);
