@@ -374,7 +374,9 @@ pub fn ksr(setup: &Setup, args: KsrArgs) -> Result {
         })?;
         total.add(&report);
     }
-    // Printing below may meet a closed pipe: as any other `nib` command.
+    // Stops the server and gives SIGPIPE back its default (see
+    // `Presage::start`): printing below meets a closed pipe as any other
+    // `nib` command does.
     drop(presage);
     let summary = |h: &hdrhistogram::Histogram<u64>| {
         let micros = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
