@@ -175,44 +175,50 @@ fn ksr_of_a_text_file() {
 
 #[test]
 fn ksr_types_with_another_engine_through_a_prediction_server() {
-    // A prediction server of presage_predict's protocol that always
-    // suggests the same three words and logs each request to the file named
-    // by its argument (where Presage's takes its configuration).
     let dir = scratch("server");
-    let server = dir.join("server.sh");
-    std::fs::write(
-        &server,
-        "#!/bin/sh\nwhile IFS= read -r line; do printf '%s\\n' \"$line\" >> \"$1\"; printf 'Thank\\tyou\\tvery\\n'; done\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&server, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let text = dir.join("text.txt");
+    let (server, text, log) = (
+        dir.join("server.sh"),
+        dir.join("text.txt"),
+        dir.join("requests.log"),
+    );
     std::fs::write(&text, "Thank you very much.\n").unwrap();
-    let log = dir.join("requests.log");
-    let (log_arg, server_arg, text_arg) = (
-        log.to_str().unwrap(),
-        server.to_str().unwrap(),
-        text.to_str().unwrap(),
+    // `nib ksr --json` with a prediction server of presage_predict's
+    // protocol written as the shell script `body`; its argument (where
+    // Presage's takes its configuration) names the request log.
+    let ksr_with_server = |body: &str| {
+        std::fs::write(&server, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&server, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let arg = |p: &PathBuf| p.to_str().unwrap().to_owned();
+        let (log, server, text) = (arg(&log), arg(&server), arg(&text));
+        nib(
+            &[
+                "ksr",
+                "--json",
+                "--presage",
+                &log,
+                "--presage-driver",
+                &server,
+                &text,
+            ],
+            b"",
+        )
+    };
+    let report = |out: &Output| -> serde_json::Value {
+        ok(out);
+        serde_json::from_str(&stdout(out)).unwrap()
+    };
+
+    // Always the same three words, each request logged.
+    let out = ksr_with_server(
+        "while IFS= read -r line; do printf '%s\\n' \"$line\" >> \"$1\"; printf 'Thank\\tyou\\tvery\\n'; done",
     );
-    let out = nib(
-        &[
-            "ksr",
-            "--json",
-            "--presage",
-            log_arg,
-            "--presage-driver",
-            server_arg,
-            text_arg,
-        ],
-        b"",
-    );
-    ok(&out);
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let r = report(&out);
     // Three words selected before their first letter; "much." typed with its
     // period and the space after it.
-    assert_eq!(report["characters"], 21, "{report}");
-    assert_eq!(report["selections"], 3, "{report}");
-    assert_eq!(report["keystrokes"], 6, "{report}");
+    assert_eq!(r["characters"], 21, "{r}");
+    assert_eq!(r["selections"], 3, "{r}");
+    assert_eq!(r["keystrokes"], 6, "{r}");
     let requests = std::fs::read_to_string(&log).unwrap();
     let prefix = "Thank you very ";
     let expected = ["", "Thank ", "Thank you ", prefix]
@@ -228,43 +234,16 @@ fn ksr_types_with_another_engine_through_a_prediction_server() {
 
     // A server that answers with bytes that are not UTF-8 (Presage works
     // on bytes) is a server whose suggestions never match.
-    std::fs::write(
-        &server,
-        "#!/bin/sh\nwhile read -r line; do printf '\\377\\n'; done\n",
-    )
-    .unwrap();
-    let out = nib(
-        &[
-            "ksr",
-            "--json",
-            "--presage",
-            log_arg,
-            "--presage-driver",
-            server_arg,
-            text_arg,
-        ],
-        b"",
-    );
-    ok(&out);
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let r = report(&ksr_with_server(
+        "while read -r line; do printf '\\377\\n'; done",
+    ));
     assert_eq!(
-        (report["selections"].as_u64(), report["keystrokes"].as_u64()),
+        (r["selections"].as_u64(), r["keystrokes"].as_u64()),
         (Some(0), Some(21))
     );
 
     // A server that stops is an error, not a hang or a panic.
-    std::fs::write(&server, "#!/bin/sh\nexit 3\n").unwrap();
-    let out = nib(
-        &[
-            "ksr",
-            "--presage",
-            log_arg,
-            "--presage-driver",
-            server_arg,
-            text_arg,
-        ],
-        b"",
-    );
+    let out = ksr_with_server("exit 3");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("stopped"), "{:?} {stderr}", out.status);
