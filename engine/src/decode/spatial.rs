@@ -6,8 +6,8 @@
 //! the key's width and height: the configured spread, or less for a user
 //! whose taps have been seen to land closer to the centres (the learned
 //! spread times [`SPREAD_TO_SIGMA`], at least [`MIN_SIGMA`]), so that a
-//! careful typist's words are not read as someone else's typos. A tap's posterior over the keys is the
-//! normalised likelihood (keys equally likely a priori); keys with a
+//! careful typist's words are not read as someone else's typos. A tap's
+//! posterior over the keys is the normalised likelihood (keys equally likely a priori); keys with a
 //! posterior below [`MIN_POSTERIOR`] are dropped, so a tap costs a handful
 //! of keys, not the whole keyboard. A tap near an edge of the keyboard is
 //! simply closest to the edge keys: their Gaussians dominate, which is what
@@ -181,10 +181,11 @@ impl SpatialModel {
                     sigma_x: self.sigma * key.width,
                     sigma_y: self.sigma * key.height,
                 };
-                let Some(other) = gaussian_log_p(x, y, &other, self.sigma_scale()) else {
+                let scale = self.sigma_scale();
+                let Some(other) = gaussian_log_p(x, y, &other, scale) else {
                     return f32::NEG_INFINITY;
                 };
-                self.share_of(x, y, &[other])
+                self.share_of(x, y, &[other], scale)
             }
         }
     }
@@ -208,17 +209,17 @@ impl SpatialModel {
             .filter(|_| with_shift)
             .and_then(|k| gaussian_log_p(x, y, k, scale));
         let others: Vec<f32> = space.into_iter().chain(shift).collect();
-        self.share_of(x, y, &others)
+        self.share_of(x, y, &others, scale)
     }
 
     /// Natural log of the share of `others` (log-likelihoods of keys that
     /// type no letter) in the likelihood of a tap at `(x, y)`, the letters
-    /// included (`-inf` without others or for a non-finite point).
-    fn share_of(&self, x: f32, y: f32, others: &[f32]) -> f32 {
+    /// included (`-inf` without others or for a non-finite point); `scale`
+    /// is [`sigma_scale`](Self::sigma_scale)'s, already applied to `others`.
+    fn share_of(&self, x: f32, y: f32, others: &[f32], scale: f32) -> f32 {
         if others.is_empty() || !(x.is_finite() && y.is_finite()) {
             return f32::NEG_INFINITY;
         }
-        let scale = self.sigma_scale();
         let letters: Vec<f32> = self
             .keys
             .iter()
@@ -257,7 +258,13 @@ impl SpatialModel {
 
     /// The factor the learned spread applies to the configured sigma.
     fn sigma_scale(&self) -> f32 {
-        match self.offsets.spread() {
+        self.scale_for(self.offsets.spread())
+    }
+
+    /// The factor a learned `spread` (if any yet) applies to the configured
+    /// sigma.
+    fn scale_for(&self, spread: Option<f32>) -> f32 {
+        match spread {
             Some(spread) => {
                 let floor = MIN_SIGMA.min(self.sigma);
                 (SPREAD_TO_SIGMA * spread).clamp(floor, self.sigma) / self.sigma
@@ -273,8 +280,9 @@ impl SpatialModel {
         if !(x.is_finite() && y.is_finite()) || self.keys.is_empty() {
             return Vec::new();
         }
-        let offsets = self.offsets.snapshot();
-        let scale = self.sigma_scale();
+        // One read of what was learned per tap.
+        let (offsets, spread) = self.offsets.snapshot_and_spread();
+        let scale = self.scale_for(spread);
         let mut chances: Vec<KeyChance> = self
             .keys
             .iter()
@@ -336,7 +344,7 @@ struct Learned {
     /// Decaying mean of the squared distance, per axis, of a tap from its
     /// key's offset centre, in key sizes.
     spread_squared: f32,
-    spread_weight: f32,
+    /// Taps in that mean.
     spread_taps: u32,
 }
 
@@ -374,10 +382,11 @@ impl KeyOffsets {
         // The spread around the centre as the model places it now.
         let (ox, oy) = entry.in_use();
         let (rx, ry) = ((dx - ox) / size.0.max(0.1), (dy - oy) / size.1.max(0.1));
-        state.spread_weight =
-            (state.spread_weight * (1.0 - 1.0 / SPREAD_MEMORY) + 1.0).min(SPREAD_MEMORY);
         state.spread_taps = state.spread_taps.saturating_add(1);
-        let rate = 1.0 / state.spread_weight;
+        // The weight of the decaying mean after n taps: 1 + d + … + d^(n-1).
+        let decay = 1.0 - 1.0 / SPREAD_MEMORY;
+        let weight = SPREAD_MEMORY * (1.0 - decay.powi(state.spread_taps.min(1 << 20) as i32));
+        let rate = 1.0 / weight;
         state.spread_squared += ((rx * rx + ry * ry) / 2.0 - state.spread_squared) * rate;
         let Some(entry) = state.keys.get_mut(index) else {
             return;
@@ -393,7 +402,6 @@ impl KeyOffsets {
         if let Ok(mut state) = self.state.write() {
             state.keys.fill(KeyOffset::default());
             state.spread_squared = 0.0;
-            state.spread_weight = 0.0;
             state.spread_taps = 0;
         }
     }
@@ -410,8 +418,25 @@ impl KeyOffsets {
     /// The user's learned spread (standard deviation of a tap around its
     /// key, in key sizes), once [`MIN_SPREAD_TAPS`] taps have been seen.
     pub fn spread(&self) -> Option<f32> {
-        let state = self.state.read().ok()?;
-        (state.spread_taps >= MIN_SPREAD_TAPS).then(|| state.spread_squared.max(0.0).sqrt())
+        self.state.read().ok()?.spread()
+    }
+
+    /// [`snapshot`](Self::snapshot) and [`spread`](Self::spread) from one
+    /// read.
+    pub fn snapshot_and_spread(&self) -> (Vec<(f32, f32)>, Option<f32>) {
+        let Ok(state) = self.state.read() else {
+            return (Vec::new(), None);
+        };
+        (
+            state.keys.iter().map(KeyOffset::in_use).collect(),
+            state.spread(),
+        )
+    }
+}
+
+impl Learned {
+    fn spread(&self) -> Option<f32> {
+        (self.spread_taps >= MIN_SPREAD_TAPS).then(|| self.spread_squared.max(0.0).sqrt())
     }
 }
 
