@@ -78,19 +78,6 @@ pub fn keystroke_savings(
     text: &str,
     k: usize,
 ) -> Result<KsrReport> {
-    keystroke_savings_timed(engine, language, text, k, |_, _| {})
-}
-
-/// [`keystroke_savings`], calling `observe` with the time each suggestion
-/// request took and whether it came before the word's first letter (a
-/// next-word prediction).
-pub fn keystroke_savings_timed(
-    engine: &Engine,
-    language: &str,
-    text: &str,
-    k: usize,
-    observe: impl FnMut(Duration, bool),
-) -> Result<KsrReport> {
     engine.pack(language)?;
     keystroke_savings_with(
         text,
@@ -99,15 +86,17 @@ pub fn keystroke_savings_timed(
             let suggestions = engine.suggest(language, before, prefix, shown)?;
             Ok(suggestions.into_iter().map(|s| s.text).collect())
         },
-        observe,
+        |_, _| {},
     )
 }
 
 /// The protocol of [`keystroke_savings`] with any predictor: `suggest`
 /// gets the text before the word, the typed letters of the word and the
 /// number of suggestions wanted, and returns the suggestions, best first
-/// (more than wanted are cut); its first error ends the typing. This is how other engines are measured on
-/// exactly nib's terms (`nib ksr --presage`).
+/// (more than wanted are cut); its first error ends the typing. `observe`
+/// gets the time each request took and whether it came before the word's
+/// first letter (a next-word prediction). `nib ksr` measures nib and other
+/// engines (`--presage`) with it, on exactly the same terms.
 pub fn keystroke_savings_with<E>(
     text: &str,
     k: usize,
