@@ -6,16 +6,15 @@
 //! committed with its trailing space. Punctuation and tokens with digits are
 //! typed key by key; a space after a selected word is free unless punctuation
 //! follows. `KSR = 1 − (keys typed + selections) / characters`, spaces
-//! included.
+//! included. The predictor sees the text before the word as a session
+//! keeps a text field's: its last 256 to 512 bytes.
 
 use std::time::{Duration, Instant};
 
 use crate::engine::Engine;
 use crate::error::Result;
+use crate::session::CONTEXT_LIMIT;
 use crate::text::context::split_token;
-
-/// Text before the current word handed to the engine, in bytes.
-const CONTEXT_BYTES: usize = 200;
 
 /// The outcome of typing a text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -116,7 +115,7 @@ pub fn keystroke_savings_with<E>(
         let mut selected = false;
         if predictable {
             report.words += 1;
-            let before = trim_to(&context, CONTEXT_BYTES);
+            let before = context.as_str();
             for (typed, end) in prefixes(word) {
                 let shown = if typed == 0 { k.max(3) } else { k };
                 let started = Instant::now();
@@ -149,8 +148,9 @@ pub fn keystroke_savings_with<E>(
         context.push_str(word);
         context.push_str(trail);
         context.push(' ');
-        if context.len() > 4 * CONTEXT_BYTES {
-            context = trim_to(&context, CONTEXT_BYTES).to_owned();
+        // The text before the word, kept as a session keeps a text field's.
+        if context.len() > 2 * CONTEXT_LIMIT {
+            context = trim_to(&context, CONTEXT_LIMIT).to_owned();
         }
     }
     Ok(report)

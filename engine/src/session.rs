@@ -24,7 +24,7 @@ const PERSONAL_PREDICTION_FLOOR: f64 = -3.0;
 
 /// Context kept before the current word, in bytes: enough for the previous
 /// words; older text does not change the prediction.
-const CONTEXT_LIMIT: usize = 256;
+pub(crate) const CONTEXT_LIMIT: usize = 256;
 /// The current word is not grown past this many bytes. A host that keeps
 /// typing without a separator is not typing a word; [`Session::set_context`]
 /// resynchronises.

@@ -45,6 +45,46 @@ fn incremental_context_matches_a_full_run() {
 }
 
 #[test]
+fn a_window_moved_on_by_a_word_reuses_the_window_before() {
+    let fresh = NeuralLm::load(&lm_dir(), &runtime(), 1).unwrap();
+    let moving = NeuralLm::load(&lm_dir(), &runtime(), 1).unwrap();
+    let text = "We are going to the station because the train leaves at noon and \
+                I would like to have a coffee with you before";
+    let before = moving.context_ids_within(text, 16);
+    let after = moving.context_ids_within(&format!("{text} we"), 16);
+    assert_eq!(before.len(), 16);
+    let dropped = (1..16).find(|&d| after.starts_with(&before[d..])).unwrap();
+    assert!(
+        dropped < 16 && after.len() == 16,
+        "the window moved by {dropped}"
+    );
+    moving.state(&before).unwrap();
+    let moved = moving.state(&after).unwrap();
+    let whole = fresh.state(&after).unwrap();
+    // Total variation distance between two next-token distributions.
+    let distance = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x.exp() - y.exp()).abs())
+            .sum::<f32>()
+            / 2.0
+    };
+    let (a, b) = (whole.next_token_log_probs(), moved.next_token_log_probs());
+    let argmax = |v: &[f32]| (0..v.len()).max_by(|&i, &j| v[i].total_cmp(&v[j]));
+    let apart = distance(a, b);
+    assert_eq!(argmax(a), argmax(b));
+    // The reused keys and values saw the dropped words too, so the two
+    // differ a little; keys left at their old positions, or a window that
+    // lost its last word, move far more of the mass.
+    let shorter = fresh.state(&after[..after.len() - 1]).unwrap();
+    let lost = distance(a, shorter.next_token_log_probs());
+    assert!(
+        apart < 0.1 && lost > 3.0 * apart,
+        "moved {apart}, lost {lost}"
+    );
+}
+
+#[test]
 fn word_scores_follow_the_context() {
     let lm = neural_lm();
     let english = lm.state(&lm.context_ids("Thank")).unwrap();

@@ -8,7 +8,10 @@
 //!   and next-token distribution are kept in an LRU keyed by the context's
 //!   token ids. Typing more letters of the same word reuses the entry; a new
 //!   word after a commit extends the longest cached prefix by its few new
-//!   tokens, so a keystroke never re-runs the whole context.
+//!   tokens, and once the context is longer than its window, the window
+//!   before (its first tokens dropped and its keys turned back to start at
+//!   position 0) stands in for that prefix, so a keystroke never re-runs
+//!   the whole context.
 //! * **Word scoring.** `log P(word | context)` is the sum of the word's
 //!   subword log-probabilities plus the probability that the word ends
 //!   there: the mass of the tokens that would not continue it (see
@@ -93,6 +96,13 @@ pub struct LmConfig {
     pub n_heads: usize,
     /// Training context in tokens.
     pub context: usize,
+    /// Base of the rotary position angles.
+    #[serde(default = "default_rope_base")]
+    pub rope_base: f32,
+}
+
+fn default_rope_base() -> f32 {
+    10_000.0
 }
 
 impl LmConfig {
@@ -148,6 +158,8 @@ pub struct NeuralLm {
     /// For each token id: the word it starts, if it is `▁word` (a whole
     /// word on its own, used for next-word candidates).
     word_starts: Vec<Option<String>>,
+    /// RoPE's frequency for each pair of a head's dimensions.
+    inv_freq: Vec<f32>,
     states: Mutex<LruCache<Vec<u32>, Arc<ContextState>>>,
     /// Words tokenized before (tokenizing costs microseconds per word).
     word_token_memo: Mutex<HashMap<String, WordTokens>>,
@@ -238,6 +250,13 @@ impl NeuralLm {
                 ),
             ));
         }
+        let inv_freq = (0..config.head_dim() / 2)
+            .map(|i| {
+                1.0 / config
+                    .rope_base
+                    .powf(2.0 * i as f32 / config.head_dim() as f32)
+            })
+            .collect();
         let lm = Self {
             path: dir.to_path_buf(),
             config,
@@ -250,6 +269,7 @@ impl NeuralLm {
                 .map(|&c| if c { 0.0 } else { 1.0 })
                 .collect(),
             word_starts,
+            inv_freq,
             states: Mutex::new(LruCache::new(
                 NonZeroUsize::new(CONTEXT_CACHE).unwrap_or(NonZeroUsize::MIN),
             )),
@@ -279,8 +299,10 @@ impl NeuralLm {
     }
 
     /// [`context_ids`](Self::context_ids), keeping at most the last
-    /// `max_tokens` (at least one): every model run copies and attends to
-    /// the whole cached context, so a shorter one is faster.
+    /// `max_tokens` (at least one): every model run attends to the whole
+    /// cached context, so a shorter one is faster. The window slides with
+    /// each new word; [`state`](Self::state) then reuses the cached state
+    /// of the window before.
     pub fn context_ids_within(&self, context: &str, max_tokens: usize) -> Vec<u32> {
         let mut last = self.last_context.lock().unwrap_or_else(|e| e.into_inner());
         let ids = match last.as_ref() {
@@ -332,24 +354,34 @@ impl NeuralLm {
     }
 
     /// The state after `ids`, from the cache or by extending the longest
-    /// cached prefix.
+    /// cached prefix, or else a cached window that `ids` moved on from (see
+    /// `without_first`).
     pub fn state(&self, ids: &[u32]) -> Result<Arc<ContextState>> {
         let mut states = self.states.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(state) = states.get(ids) {
             return Ok(state.clone());
         }
-        let mut base = None;
+        let mut prefix = None;
         for cut in (1..ids.len()).rev().take(MAX_WORD_TOKENS * 2) {
             if let Some(state) = states.get(&ids[..cut]) {
-                base = Some(state.clone());
+                prefix = Some(state.clone());
                 break;
             }
         }
+        let moved = prefix
+            .is_none()
+            .then(|| overlapping(&states, ids))
+            .flatten();
         drop(states);
-        let empty = (0, &[][..], &[][..]);
-        let (past_len, past_key, past_value) = base.as_ref().map_or(empty, |b| {
-            (b.tokens.len(), &b.past_key[..], &b.past_value[..])
-        });
+        let turned;
+        let (past_len, past_key, past_value) = match (&prefix, moved) {
+            (Some(base), _) => (base.tokens.len(), &base.past_key[..], &base.past_value[..]),
+            (None, Some((base, dropped))) => {
+                turned = self.without_first(&base, dropped);
+                (base.tokens.len() - dropped, &turned.0[..], &turned.1[..])
+            }
+            (None, None) => (0, &[][..], &[][..]),
+        };
         let new: Vec<i64> = ids[past_len..].iter().map(|&t| i64::from(t)).collect();
         let run = self.run(&[new], past_len, past_key, past_value, Outputs::Context)?;
         let blocks = self.config.n_layers * self.config.n_heads;
@@ -364,6 +396,28 @@ impl NeuralLm {
         let mut states = self.states.lock().unwrap_or_else(|e| e.into_inner());
         states.put(ids.to_vec(), state.clone());
         Ok(state)
+    }
+
+    /// The keys and values of `state` without its first `dropped`
+    /// positions, as if its other tokens had been run from position 0.
+    /// Keys are stored after RoPE, so each is turned back by `dropped`
+    /// positions; values carry no position. The kept tokens' keys and
+    /// values were computed with the dropped tokens before them, which the
+    /// window no longer holds: context reaches a little further than the
+    /// window, as in a recurrent model.
+    fn without_first(&self, state: &ContextState, dropped: usize) -> (Vec<f32>, Vec<f32>) {
+        let dh = self.config.head_dim();
+        let positions = state.tokens.len();
+        let blocks = state.past_key.len() / (positions * dh).max(1);
+        let mut keys = Vec::with_capacity(blocks * (positions - dropped) * dh);
+        let mut values = Vec::with_capacity(keys.capacity());
+        for block in 0..blocks {
+            let kept = (block * positions + dropped) * dh..(block + 1) * positions * dh;
+            keys.extend_from_slice(&state.past_key[kept.clone()]);
+            values.extend_from_slice(&state.past_value[kept]);
+        }
+        turn_back(&mut keys, dh, &self.inv_freq, dropped);
+        (keys, values)
     }
 
     /// `log P(word | context)` for each word (natural log), `None` where the
@@ -609,6 +663,48 @@ struct RunOutput {
     new_value: Vec<f32>,
 }
 
+/// The cached state whose tokens, less the first few, begin `ids` and
+/// make at least half of them, with the number to drop: the one that
+/// leaves the most tokens to reuse. This is the window before a new word
+/// moved it on; a short chance overlap (a sentence start) is not reused.
+fn overlapping(
+    states: &LruCache<Vec<u32>, Arc<ContextState>>,
+    ids: &[u32],
+) -> Option<(Arc<ContextState>, usize)> {
+    states
+        .iter()
+        .filter_map(|(tokens, state)| {
+            let dropped = (1..tokens.len()).find(|&d| {
+                let kept = tokens.len() - d;
+                kept <= ids.len() && 2 * kept >= ids.len() && ids.starts_with(&tokens[d..])
+            })?;
+            Some((tokens.len() - dropped, state, dropped))
+        })
+        .max_by_key(|(kept, _, _)| *kept)
+        .map(|(_, state, dropped)| (state.clone(), dropped))
+}
+
+/// Turns RoPE keys (`[.., Dh]` rows, each rotated by its position) back by
+/// `positions`: the pair `(x[i], x[i + Dh/2])` rotates by
+/// `-positions · inv_freq[i]`, as `languages/lm/export.py` rotates forward.
+fn turn_back(keys: &mut [f32], head_dim: usize, inv_freq: &[f32], positions: usize) {
+    let half = head_dim / 2;
+    let turns: Vec<(f32, f32)> = inv_freq
+        .iter()
+        .take(half)
+        .map(|&f| {
+            let angle = positions as f64 * f64::from(f);
+            (angle.cos() as f32, angle.sin() as f32)
+        })
+        .collect();
+    for key in keys.chunks_exact_mut(head_dim) {
+        let (x1, x2) = key.split_at_mut(half);
+        for ((a, b), &(cos, sin)) in x1.iter_mut().zip(x2.iter_mut()).zip(&turns) {
+            (*a, *b) = (*a * cos + *b * sin, *b * cos - *a * sin);
+        }
+    }
+}
+
 /// A cache `[blocks, P, Dh]` (blocks = layers × heads) with the positions
 /// of `new` (`[blocks, T, Dh]`) appended after each block's `P`: the layout
 /// `[L, 1, H, P + T, Dh]` the model reads back.
@@ -699,6 +795,68 @@ mod tests {
             ),
             [10, 16]
         );
+    }
+
+    /// A key as RoPE stores it: `key` rotated forward by `position`.
+    fn rotated(key: &[f32], inv_freq: &[f32], position: usize) -> Vec<f32> {
+        let half = key.len() / 2;
+        let mut out = key.to_vec();
+        for i in 0..half {
+            let angle = position as f64 * f64::from(inv_freq[i]);
+            let (sin, cos) = (angle.sin() as f32, angle.cos() as f32);
+            out[i] = key[i] * cos - key[i + half] * sin;
+            out[i + half] = key[i + half] * cos + key[i] * sin;
+        }
+        out
+    }
+
+    #[test]
+    fn a_key_turned_back_is_the_key_at_the_earlier_position() {
+        let inv_freq: Vec<f32> = (0..4)
+            .map(|i| 1.0 / 10_000f32.powf(i as f32 / 4.0))
+            .collect();
+        let key = [0.3, -1.2, 0.7, 2.0, -0.4, 0.9, 1.5, -0.8];
+        // two keys of one head, at positions 9 and 12
+        let mut keys = [rotated(&key, &inv_freq, 9), rotated(&key, &inv_freq, 12)].concat();
+        turn_back(&mut keys, 8, &inv_freq, 5);
+        let wanted = [rotated(&key, &inv_freq, 4), rotated(&key, &inv_freq, 7)].concat();
+        for (got, want) in keys.iter().zip(&wanted) {
+            assert!((got - want).abs() < 1e-5, "{keys:?} against {wanted:?}");
+        }
+        // turning back by nothing changes nothing
+        let mut same = wanted.clone();
+        turn_back(&mut same, 8, &inv_freq, 0);
+        assert_eq!(same, wanted);
+    }
+
+    fn cached(tokens: &[u32]) -> (Vec<u32>, Arc<ContextState>) {
+        let state = ContextState {
+            tokens: tokens.to_vec(),
+            past_key: Vec::new(),
+            past_value: Vec::new(),
+            log_probs: Vec::new(),
+            memo: Mutex::new(HashMap::new()),
+        };
+        (tokens.to_vec(), Arc::new(state))
+    }
+
+    #[test]
+    fn a_window_moved_on_finds_the_window_before() {
+        let mut states = LruCache::new(NonZeroUsize::new(4).unwrap());
+        for tokens in [&[1, 5, 6, 7, 8, 9][..], &[4, 5, 6], &[2, 1]] {
+            let (key, state) = cached(tokens);
+            states.put(key, state);
+        }
+        // [5..9] moved on by two tokens: drop one from the first entry, the
+        // one that leaves the most to reuse.
+        let (state, dropped) = overlapping(&states, &[5, 6, 7, 8, 9, 10, 11]).unwrap();
+        assert_eq!(
+            (state.tokens.as_slice(), dropped),
+            (&[1, 5, 6, 7, 8, 9][..], 1)
+        );
+        // a chance overlap of one token in a longer window is not reused
+        assert!(overlapping(&states, &[1, 20, 21, 22]).is_none());
+        assert!(overlapping(&states, &[30, 31]).is_none());
     }
 
     #[test]
