@@ -5,6 +5,20 @@ use nib_engine::Error;
 use nib_engine::lm::{METRICS_FILE, MODEL_FILE, NeuralLm, TELEMETRY_OFF_VARIABLE, TOKENIZER_FILE};
 use nib_tests::{lm_dir, neural_lm, runtime};
 
+/// Total variation distance between two next-token distributions (log-probabilities).
+fn total_variation(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x.exp() - y.exp()).abs())
+        .sum::<f32>()
+        / 2.0
+}
+
+/// The likeliest token.
+fn argmax(log_probs: &[f32]) -> Option<usize> {
+    (0..log_probs.len()).max_by(|&i, &j| log_probs[i].total_cmp(&log_probs[j]))
+}
+
 #[test]
 fn incremental_context_matches_a_full_run() {
     // Two fresh models, so that neither shares cached states with other tests.
@@ -16,28 +30,19 @@ fn incremental_context_matches_a_full_run() {
     let full = whole.state(&ids).unwrap();
     stepwise.state(&prefix).unwrap();
     let extended = stepwise.state(&ids).unwrap();
-    // Total variation distance between two next-token distributions.
-    let distance = |a: &[f32], b: &[f32]| {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x.exp() - y.exp()).abs())
-            .sum::<f32>()
-            / 2.0
-    };
     let (a, b) = (full.next_token_log_probs(), extended.next_token_log_probs());
-    let argmax = |v: &[f32]| (0..v.len()).max_by(|&i, &j| v[i].total_cmp(&v[j]));
     assert_eq!(argmax(a), argmax(b));
     // Dynamic int8 quantisation scales activations per call, so a run over
     // more tokens quantises slightly differently (the fp32 export agrees to
     // 1e-5). A cache bug is far larger: dropping one token of the context
     // moves most of the mass.
-    let cached = distance(a, b);
+    let cached = total_variation(a, b);
     assert!(
         cached < 0.05,
         "cached and uncached distributions differ by {cached}"
     );
     let shorter = whole.state(&ids[..ids.len() - 1]).unwrap();
-    let dropped = distance(a, shorter.next_token_log_probs());
+    let dropped = total_variation(a, shorter.next_token_log_probs());
     assert!(
         dropped > 4.0 * cached,
         "a dropped token moves only {dropped}"
@@ -61,23 +66,14 @@ fn a_window_moved_on_by_a_word_reuses_the_window_before() {
     moving.state(&before).unwrap();
     let moved = moving.state(&after).unwrap();
     let whole = fresh.state(&after).unwrap();
-    // Total variation distance between two next-token distributions.
-    let distance = |a: &[f32], b: &[f32]| {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x.exp() - y.exp()).abs())
-            .sum::<f32>()
-            / 2.0
-    };
     let (a, b) = (whole.next_token_log_probs(), moved.next_token_log_probs());
-    let argmax = |v: &[f32]| (0..v.len()).max_by(|&i, &j| v[i].total_cmp(&v[j]));
-    let apart = distance(a, b);
+    let apart = total_variation(a, b);
     assert_eq!(argmax(a), argmax(b));
     // The reused keys and values saw the dropped words too, so the two
     // differ a little; keys left at their old positions, or a window that
     // lost its last word, move far more of the mass.
     let shorter = fresh.state(&after[..after.len() - 1]).unwrap();
-    let lost = distance(a, shorter.next_token_log_probs());
+    let lost = total_variation(a, shorter.next_token_log_probs());
     assert!(
         apart < 0.1 && lost > 3.0 * apart,
         "moved {apart}, lost {lost}"
