@@ -85,6 +85,27 @@ fn bench(c: &mut Criterion) {
             black_box(engine.suggest("en", &fresh(n), "", 3).ok())
         })
     });
+    // The same in a text longer than the model's 32-token window: each
+    // word moves the window on, and the window before it (cached, its
+    // first tokens dropped and its keys turned back) stands in for a
+    // prefix, as while a user writes on.
+    let words = [
+        "and", "then", "we", "will", "go", "to", "the", "station", "because", "I", "would", "like",
+        "a", "coffee", "with", "you", "before", "it", "leaves", "at", "noon",
+    ];
+    let mut text = String::from("We are going to the station because the train leaves at noon. ");
+    let mut w = 0;
+    group.bench_function("next_word_after_a_new_word_past_the_window", |b| {
+        b.iter(|| {
+            w += 1;
+            text.push_str(words[w % words.len()]);
+            text.push(' ');
+            if text.len() > 400 {
+                text.drain(..text.len() - 200);
+            }
+            black_box(engine.suggest("en", &text, "", 3).ok())
+        })
+    });
     group.bench_function("first_letter_after_a_new_word", |b| {
         b.iter_batched(
             || {
