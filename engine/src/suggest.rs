@@ -211,14 +211,6 @@ pub(crate) struct Ranking<'a> {
     pub lm_weight: f32,
 }
 
-/// Words scored in the first model run beyond the `shown` best bounds. A
-/// run costs ~0.7 ms however small and ~0.06 ms more per token position,
-/// so three more rows cost little, and the tighter bar they set saves the
-/// second run more often (`nib ksr` on the tuning slices, en de ru, one
-/// core: the keystroke p50 2.0–2.4 → 1.4–2.0 ms, the next word p99 3.6–4.1
-/// → 2.7–3.6 ms, against 2 or 5 more no better).
-const FIRST_ROUND_EXTRA: usize = 3;
-
 /// Words the model proposes itself while letters are typed must be at
 /// least this likely as the next word (natural log; one in 200,000): the
 /// rarer ones do not reach the top of the list, and the floor spares
@@ -244,19 +236,14 @@ impl<'a> Ranking<'a> {
 
     /// The candidates ranked, best first, with their scores, before the
     /// case of what was typed is applied.
-    ///
-    /// With `shown`, only the order of the best `shown` must be exact (see
-    /// [`rescore`](Self::rescore)); without, every rescored word gets its
-    /// full score (the autocorrect compares the typed word's).
     pub(crate) fn scored(
         &self,
         candidates: Vec<Candidate<'a>>,
         followers: &Followers,
         typed_case: TypedCase,
-        shown: Option<usize>,
         stages: &mut Stages,
     ) -> Vec<(f64, Candidate<'a>)> {
-        self.scored_with(candidates, followers, typed_case, shown, None, stages)
+        self.scored_with(candidates, followers, typed_case, None, stages)
             .0
     }
 
@@ -269,7 +256,6 @@ impl<'a> Ranking<'a> {
         mut candidates: Vec<Candidate<'a>>,
         followers: &Followers,
         typed_case: TypedCase,
-        shown: Option<usize>,
         also: Option<&str>,
         stages: &mut Stages,
     ) -> (Vec<(f64, Candidate<'a>)>, Option<f32>) {
@@ -375,7 +361,6 @@ impl<'a> Ranking<'a> {
                     state,
                     &mut scored[..shortlist],
                     &written,
-                    shown,
                     also.as_deref(),
                 ) {
                     Ok(also_score) => {
@@ -400,77 +385,26 @@ impl<'a> Ranking<'a> {
     }
 
     /// Replaces the n-gram scores of `shortlist` (its words `written` as
-    /// the model sees them) by the mix with the neural model's.
-    ///
-    /// When only the best `shown` are wanted, a word is scored in full only
-    /// if it can still reach them: the log-probability of its first token
-    /// bounds the model's score of the whole word from above, so the words
-    /// with the best `shown` + [`FIRST_ROUND_EXTRA`] bounds are scored first,
-    /// and the rest only where their bound beats the `shown`-th best score
-    /// so far. A word left out keeps
-    /// its bound as its score, below every word shown.
+    /// the model sees them) by the mix with the neural model's, all in one
+    /// model run (the words share a tree of their tokens, so a run over
+    /// them all costs little more than one over a few, and far less than
+    /// two runs); `also` rides in the same run.
     fn rescore(
         &self,
         lm: &NeuralLm,
         state: &ContextState,
         shortlist: &mut [(f64, Candidate<'a>)],
         written: &[String],
-        shown: Option<usize>,
         also: Option<&str>,
     ) -> crate::Result<Option<f32>> {
         let weight = f64::from(self.lm_weight.clamp(0.0, 1.0));
-        let mix = |lm_score: f32, ngram_with_bias: f64, bias: f64| {
-            weight * f64::from(lm_score) + (1.0 - weight) * (ngram_with_bias - bias) + bias
-        };
-        let mut rounds: Vec<Vec<usize>> = vec![(0..shortlist.len()).collect()];
-        let mut bounds: Vec<f64> = Vec::new();
-        if let Some(shown) = shown {
-            bounds = shortlist
-                .iter()
-                .zip(written)
-                .map(|((score, c), word)| {
-                    lm.first_token_log_prob(state, word)
-                        .map_or(f64::NEG_INFINITY, |lp| mix(lp, *score, c.bias))
-                })
-                .collect();
-            let mut order: Vec<usize> = (0..shortlist.len()).collect();
-            order.sort_by(|&a, &b| bounds[b].total_cmp(&bounds[a]));
-            let later = order.split_off((shown + FIRST_ROUND_EXTRA).min(order.len()));
-            rounds = vec![order, later];
-        }
-        let mut best: Vec<f64> = Vec::new();
-        let mut also_score = None;
-        for (round, mut words) in rounds.into_iter().enumerate() {
-            if round > 0 {
-                // The `shown`-th best full score so far: a word bounded below
-                // it cannot be shown.
-                best.sort_by(|a, b| b.total_cmp(a));
-                let bar = shown
-                    .and_then(|k| best.get(k.saturating_sub(1)).copied())
-                    .unwrap_or(f64::NEG_INFINITY);
-                let (keep, left_out): (Vec<usize>, Vec<usize>) =
-                    words.into_iter().partition(|&i| bounds[i] > bar);
-                for i in left_out {
-                    if bounds[i].is_finite() {
-                        shortlist[i].0 = bounds[i].min(bar);
-                    }
-                }
-                words = keep;
-            }
-            let mut refs: Vec<&str> = words.iter().map(|&i| written[i].as_str()).collect();
-            // The extra string rides in the first run, last.
-            let also_here = also.filter(|_| round == 0);
-            refs.extend(also_here);
-            let mut lm_scores = lm.score_words(state, &refs)?;
-            if also_here.is_some() {
-                also_score = lm_scores.pop().flatten();
-            }
-            for (&i, lm_score) in words.iter().zip(lm_scores) {
-                if let Some(lm_score) = lm_score {
-                    let (score, c) = &mut shortlist[i];
-                    *score = mix(lm_score, *score, c.bias);
-                    best.push(*score);
-                }
+        let mut refs: Vec<&str> = written.iter().map(String::as_str).collect();
+        refs.extend(also);
+        let mut lm_scores = lm.score_words(state, &refs)?;
+        let also_score = also.and_then(|_| lm_scores.pop().flatten());
+        for ((score, c), lm_score) in shortlist.iter_mut().zip(lm_scores) {
+            if let Some(lm_score) = lm_score {
+                *score = weight * f64::from(lm_score) + (1.0 - weight) * (*score - c.bias) + c.bias;
             }
         }
         Ok(also_score)
@@ -485,7 +419,7 @@ impl<'a> Ranking<'a> {
         k: usize,
     ) -> (Vec<Suggestion>, Stages) {
         let mut stages = Stages::unused();
-        let scored = self.scored(candidates, followers, typed_case, Some(k), &mut stages);
+        let scored = self.scored(candidates, followers, typed_case, &mut stages);
         let sentence_start = analyse(self.context).sentence_start;
         // `k` comes from the host and may be huge; reserving it up front would
         // abort on allocation failure.

@@ -91,6 +91,7 @@ def write_card(m: dict, out: Path, previous: Path | None = None) -> None:
         "",
         f"- Cache: {m['interface']['cache']}.",
         *([f"- Scores: {m['interface']['scores']}."] if "scores" in m["interface"] else []),
+        *([f"- Rows: {m['interface']['rows']}."] if "rows" in m["interface"] else []),
         "- Special ids: " + ", ".join(f"`{k}` = {v}" for k, v in m["interface"]["special_ids"].items())
         + f"; {m['interface']['sentence_start']}.",
         f"- Word boundary: {m['interface']['word_boundary']}.",
@@ -142,6 +143,7 @@ def write_card(m: dict, out: Path, previous: Path | None = None) -> None:
         f"- Incremental decoding (ONNX fp32 through the cache vs PyTorch full forward): max |log-probability diff| "
         f"{inc['token_by_token_max_abs_diff']:.1e} token by token, {inc['chunked_max_abs_diff']:.1e} in chunks"
         + (f", {inc['shared_context_max_abs_diff']:.1e} for rows sharing one cache" if "shared_context_max_abs_diff" in inc else "")
+        + (f", {inc['tree_max_abs_diff']:.1e} for words sharing a tree" if "tree_max_abs_diff" in inc else "")
         + f" (tolerance {inc['tolerance']:g}); int8 top-1 agreement with fp32 {100 * inc['int8_vs_fp32_top1_agreement']:.1f}%.",
         f"- One token with 63 cached: {lat.get('onnx_int8', '?')} ms int8, {lat.get('onnx_fp32', '?')} ms fp32 "
         f"({lat.get('machine', '')}).",

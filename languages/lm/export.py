@@ -5,12 +5,16 @@
    or --ckpt FILE (e.g. the fp16 copy that `pipeline.py --keep-weights` saves).
 2. Exports the engine graph (`EngineGraph`) as fp32 ONNX (opset 17,
    TorchScript exporter):
-       inputs   input_ids [B, T] int64, past_key [L, 1, H, P, Dh] f32, past_value (same),
-                word_end_mask [V] f32
-       outputs  next_log_probs [B, V], token_log_probs [B, T-1], end_log_probs [B, T],
+       inputs   input_ids [B, T] int64, positions [B, T] int64, parents [B, T] int64,
+                attention_mask [B, T, T] f32, past_key [L, 1, H, P, Dh] f32,
+                past_value (same), word_end_mask [V] f32
+       outputs  next_log_probs [B, V], token_log_probs [B, T], end_log_probs [B, T],
                 new_key [L, B, H, T, Dh], new_value (same)
    B, T and P are dynamic; P = 0 (zero-size past) starts a text; one cache
-   is shared by all B rows, and only scores leave the graph.
+   is shared by all B rows, and only scores leave the graph. A row is a
+   sequence (positions 0..T-1, each token's parent the one before it, a
+   causal mask) or a tree of candidate words that share prefixes, each
+   token scored after its ancestors only.
 3. int8: `onnxruntime.quantization.quantize_dynamic` (int8 weights, per
    output channel, symmetric; activations quantized on the fly) on every
    weight MatMul, the tied output projection included. The embedding Gather
@@ -66,13 +70,13 @@ from common import (  # noqa: E402
     text_path,
     write_json,
 )
-from model import LMConfig, TinyLM, rope_angles  # noqa: E402
+from model import LMConfig, TinyLM  # noqa: E402
 
 # ONNX Runtime's PyPI build queues usage telemetry with a device id under
 # ~/.cache/Microsoft unless this is set before the library loads.
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
-INPUTS = ["input_ids", "past_key", "past_value", "word_end_mask"]
+INPUTS = ["input_ids", "positions", "parents", "attention_mask", "past_key", "past_value", "word_end_mask"]
 OUTPUTS = ["next_log_probs", "token_log_probs", "end_log_probs", "new_key", "new_value"]
 OPSET = 17
 
@@ -83,11 +87,16 @@ class EngineGraph(torch.nn.Module):
     ONNX Runtime.
 
     inputs   input_ids      int64 [B, T]
+             positions      int64 [B, T]  each token's position after the cache (its depth in a tree)
+             parents        int64 [B, T]  the row position each token follows, -1 for the cache's end
+             attention_mask f32   [B, T, T]  0 where token t may see token s of its row (itself and its
+                                             ancestors), a large negative number elsewhere
              past_key       f32   [L, 1, H, P, Dh]  keys of the shared context (after RoPE); P = 0 starts a text
              past_value     f32   [L, 1, H, P, Dh]
              word_end_mask  f32   [V]  1 for each token that does not continue a word, else 0
-    outputs  next_log_probs  f32  [B, V]      log P(next token) after each whole row
-             token_log_probs f32  [B, T-1]    log P(input_ids[b, t+1] | context, row up to t)
+    outputs  next_log_probs  f32  [B, V]      log P(next token) after each whole row (its last position)
+             token_log_probs f32  [B, T]      log P(input_ids[b, t] | context, its ancestors); for a token
+                                              after the cache's end, its log-probability after position 0
              end_log_probs   f32  [B, T]      log P(the word ends) after position t = log sum of the
                                               next-token probabilities of the tokens that end a word
              new_key         f32  [L, B, H, T, Dh]  keys of the T new tokens (append to past_key)
@@ -100,7 +109,7 @@ class EngineGraph(torch.nn.Module):
     The same computation as `TinyLM.forward`, spelled for few graph nodes
     (every node costs a keystroke microseconds): RoPE for queries and keys
     at once with whole-width cos/sin tables built once, the attention scale
-    folded into the query weights, one additive causal bias for all layers.
+    folded into the query weights, one additive attention bias for all layers.
     """
 
     def __init__(self, model: TinyLM):
@@ -111,19 +120,18 @@ class EngineGraph(torch.nn.Module):
             for block in self.model.blocks:  # q = x W_q / sqrt(Dh): RoPE is linear, so the scale commutes
                 block.qkv.weight[:d] *= 1.0 / math.sqrt(model.cfg.head_dim)
 
-    def forward(self, input_ids, past_key, past_value, word_end_mask):
+    def forward(self, input_ids, positions, parents, attention_mask, past_key, past_value, word_end_mask):
         m = self.model
         B, T = input_ids.shape
         P = past_key.shape[3]
         D, H, Dh = m.cfg.d_model, m.cfg.n_heads, m.cfg.head_dim
         half = Dh // 2
         x = m.embed(input_ids)
-        positions = torch.arange(T, device=input_ids.device) + P
-        cos, sin = rope_angles(positions, m.inv_freq)  # [T, Dh/2]
+        angles = (positions + P).to(x.dtype)[..., None] * m.inv_freq  # [B, T, Dh/2]
+        cos, sin = torch.cos(angles), torch.sin(angles)
         # GPT-NeoX halves: rope(x) = x * [cos, cos] + [x2, x1] * [-sin, sin]
-        cos, sin = torch.cat((cos, cos), -1), torch.cat((-sin, sin), -1)
-        steps = torch.arange(T, device=input_ids.device)
-        causal = (steps[None, :] > steps[:, None]).to(x.dtype) * -1e9  # [T, T]: a new token sees itself and those before
+        cos, sin = torch.cat((cos, cos), -1)[:, None], torch.cat((-sin, sin), -1)[:, None]  # [B, 1, T, Dh]
+        bias = attention_mask[:, None]  # [B, 1, T, T]
         new_keys, new_values = [], []
         for i, block in enumerate(m.blocks):
             qkv = block.qkv(block.ln1(x)).view(B, T, 3 * H, Dh).transpose(1, 2)  # [B, 3H, T, Dh]
@@ -131,7 +139,7 @@ class EngineGraph(torch.nn.Module):
             qk = qk * cos + torch.cat((qk[..., half:], qk[..., :half]), -1) * sin
             q, k = qk.split([H, H], dim=1)
             past_scores = torch.matmul(q, past_key[i].transpose(-2, -1))  # [B, H, T, P]
-            new_scores = torch.matmul(q, k.transpose(-2, -1)) + causal
+            new_scores = torch.matmul(q, k.transpose(-2, -1)) + bias
             probs = torch.softmax(torch.cat((past_scores, new_scores), dim=-1), dim=-1)
             to_past, to_new = probs.split([P, T], dim=-1)
             y = torch.matmul(to_past, past_value[i]) + torch.matmul(to_new, v)
@@ -141,11 +149,22 @@ class EngineGraph(torch.nn.Module):
             new_values.append(v)
         log_probs = torch.log_softmax(F.linear(m.ln_f(x), m.embed.weight), dim=-1)  # [B, T, V]
         end_log_probs = torch.log((torch.exp(log_probs) * word_end_mask).sum(-1))
-        # gather from the whole tensor (a slice would copy it); the last column is not read
-        following = torch.cat((input_ids[:, 1:], input_ids[:, :1]), dim=1)
-        token_log_probs = log_probs.gather(-1, following[..., None])[..., 0][:, :-1]
+        # token t is scored at its parent's position: one gather from the flat tensor (no [B, T, V] copy)
+        V = log_probs.shape[-1]
+        rows = torch.arange(B, device=input_ids.device)[:, None] * T
+        at = (rows + parents.clamp(min=0)) * V + input_ids
+        token_log_probs = log_probs.reshape(-1)[at.reshape(-1)].reshape(B, T)
         next_log_probs = log_probs[:, -1, :]
         return next_log_probs, token_log_probs, end_log_probs, torch.stack(new_keys), torch.stack(new_values)
+
+
+def sequence_inputs(batch: int, length: int) -> dict:
+    """The tree inputs of plain sequences: positions 0..T-1, each token after the one before, causal."""
+    steps = np.arange(length)
+    return {"positions": np.broadcast_to(steps, (batch, length)).astype(np.int64),
+            "parents": np.broadcast_to(steps - 1, (batch, length)).astype(np.int64),
+            "attention_mask": np.broadcast_to(np.where(steps[None, :] > steps[:, None], -1e9, 0.0),
+                                              (batch, length, length)).astype(np.float32)}
 
 
 def load_model(ckpt_dir: Path, ckpt: str | None = None):
@@ -164,14 +183,18 @@ def load_model(ckpt_dir: Path, ckpt: str | None = None):
 def export_onnx(model: TinyLM, path: Path) -> None:
     cfg = model.cfg
     ids = torch.randint(4, cfg.vocab_size, (2, 3))
+    tree = {k: torch.from_numpy(v.copy()) for k, v in sequence_inputs(2, 3).items()}
     past = torch.zeros(cfg.n_layers, 1, cfg.n_heads, 5, cfg.head_dim)
     mask = torch.ones(cfg.vocab_size)
     dyn = {
         "input_ids": {0: "batch", 1: "seq"},
+        "positions": {0: "batch", 1: "seq"},
+        "parents": {0: "batch", 1: "seq"},
+        "attention_mask": {0: "batch", 1: "seq", 2: "seq"},
         "past_key": {1: "past_batch", 3: "past"},
         "past_value": {1: "past_batch", 3: "past"},
         "next_log_probs": {0: "batch"},
-        "token_log_probs": {0: "batch", 1: "seq_minus_1"},
+        "token_log_probs": {0: "batch", 1: "seq"},
         "end_log_probs": {0: "batch", 1: "seq"},
         "new_key": {1: "batch", 3: "seq"},
         "new_value": {1: "batch", 3: "seq"},
@@ -181,7 +204,8 @@ def export_onnx(model: TinyLM, path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            EngineGraph(model), (ids, past, past.clone(), mask), str(path), input_names=INPUTS, output_names=OUTPUTS,
+            EngineGraph(model), (ids, tree["positions"], tree["parents"], tree["attention_mask"], past, past.clone(), mask),
+            str(path), input_names=INPUTS, output_names=OUTPUTS,
             dynamic_axes=dyn, opset_version=OPSET, do_constant_folding=True, dynamo=False,
         )
     import onnx
@@ -260,14 +284,18 @@ def word_end_mask(tok) -> np.ndarray:
     return mask
 
 
-def ort_run(sess, cfg: LMConfig, ids: np.ndarray, mask: np.ndarray, past=None) -> dict:
-    """One run of the engine graph; `past` (key, value) defaults to an empty cache."""
+def ort_run(sess, cfg: LMConfig, ids: np.ndarray, mask: np.ndarray, past=None, tree=None) -> dict:
+    """One run of the engine graph over sequences (or the rows of `tree`); `past` (key, value) defaults
+    to an empty cache. For sequences, token_log_probs is returned as [B, T-1]: log P(ids[:, t+1])."""
     if past is None:
         z = np.zeros((cfg.n_layers, 1, cfg.n_heads, 0, cfg.head_dim), np.float32)
         past = (z, z)
-    out = sess.run(OUTPUTS, {"input_ids": ids.astype(np.int64), "past_key": past[0], "past_value": past[1],
-                             "word_end_mask": mask})
-    return dict(zip(OUTPUTS, out))
+    feed = dict(tree if tree is not None else sequence_inputs(*ids.shape))
+    feed.update({"input_ids": ids.astype(np.int64), "past_key": past[0], "past_value": past[1], "word_end_mask": mask})
+    out = dict(zip(OUTPUTS, sess.run(OUTPUTS, feed)))
+    if tree is None:
+        out["token_log_probs"] = out["token_log_probs"][:, 1:]
+    return out
 
 
 def append_cache(past, out):
@@ -327,13 +355,15 @@ def check_incremental(model, cfg, sess_fp32, sess_int8, windows: np.ndarray, mas
         np.abs(out["token_log_probs"] - gathered(ref_joined["log_probs"], joined)[:, 20:]).max(),
         np.abs(out["end_log_probs"] - ref_joined["end"][:, 20:]).max(),
         np.abs(out["next_log_probs"] - ref_joined["log_probs"][:, -1]).max()))
+    res["tree_max_abs_diff"] = check_tree(sess_fp32, cfg, windows, mask)
     full = ort_run(sess_fp32, cfg, windows, mask)
     res["onnx_full_max_abs_diff"] = float(max(np.abs(full["token_log_probs"] - ref_tokens).max(),
                                               np.abs(full["end_log_probs"] - ref["end"]).max()))
     res["log_prob_scale"] = float(np.abs(ref_tokens).max())
     res["tolerance"] = tol
     res["passed"] = max(res["token_by_token_max_abs_diff"], res["chunked_max_abs_diff"],
-                        res["shared_context_max_abs_diff"], res["onnx_full_max_abs_diff"]) <= tol
+                        res["shared_context_max_abs_diff"], res["tree_max_abs_diff"],
+                        res["onnx_full_max_abs_diff"]) <= tol
     # int8: dynamic activation scales depend on the call, so cache and full
     # differ slightly; report the agreement of the next-token choice.
     past, q_steps = None, []
@@ -346,6 +376,34 @@ def check_incremental(model, cfg, sess_fp32, sess_int8, windows: np.ndarray, mas
     res["int8_token_by_token_vs_full_max_abs_diff"] = float(np.abs(gathered(q_step, windows) - q_full).max())
     res["int8_vs_fp32_top1_agreement"] = float((q_step.argmax(-1) == ref["log_probs"].argmax(-1)).mean())
     return res
+
+
+def tree_inputs(parents: list[int]) -> dict:
+    """The inputs of one row holding a tree: each token sees itself and its ancestors."""
+    n = len(parents)
+    positions, seen = [], np.full((n, n), -1e9, np.float32)
+    for t, parent in enumerate(parents):
+        positions.append(0 if parent < 0 else positions[parent] + 1)
+        s = t
+        while s >= 0:
+            seen[t, s] = 0.0
+            s = parents[s]
+    return {"positions": np.array([positions], np.int64), "parents": np.array([parents], np.int64),
+            "attention_mask": seen[None]}
+
+
+def check_tree(sess, cfg, windows: np.ndarray, mask: np.ndarray) -> float:
+    """Three words in one row as a tree (two share their first two tokens) score as three sequences."""
+    past = append_cache(None, ort_run(sess, cfg, windows[:1, :20], mask))
+    a, b, c = list(windows[0, 20:23]), list(windows[0, 20:22]) + list(windows[1, 22:24]), list(windows[2, 20:22])
+    nodes, parents = a + b[2:] + c, [-1, 0, 1, 1, 3, -1, 5]
+    tree = ort_run(sess, cfg, np.array([nodes]), mask, past, tree_inputs(parents))
+    diffs = []
+    for word, at in ((a, [0, 1, 2]), (b, [0, 1, 3, 4]), (c, [5, 6])):
+        seq = ort_run(sess, cfg, np.array([word]), mask, past)
+        diffs += [np.abs(tree["token_log_probs"][0, at[1:]] - seq["token_log_probs"][0]).max(),
+                  np.abs(tree["end_log_probs"][0, at] - seq["end_log_probs"][0]).max()]
+    return float(max(diffs))
 
 
 def perplexities(model, cfg, tok, sess_fp32, sess_int8, corpus: Path, langs, n: int, batch: int, mask) -> dict:
@@ -472,20 +530,29 @@ def main(argv=None):
         "interface": {
             "opset": OPSET,
             "inputs": {"input_ids": "int64 [B, T]",
+                       "positions": "int64 [B, T]",
+                       "parents": "int64 [B, T]",
+                       "attention_mask": "float32 [B, T, T]",
                        "past_key": f"float32 [{cfg.n_layers}, 1, {cfg.n_heads}, P, {cfg.head_dim}]",
                        "past_value": f"float32 [{cfg.n_layers}, 1, {cfg.n_heads}, P, {cfg.head_dim}]",
                        "word_end_mask": f"float32 [{cfg.vocab_size}]"},
             "outputs": {"next_log_probs": f"float32 [B, {cfg.vocab_size}]",
-                        "token_log_probs": "float32 [B, T-1]",
+                        "token_log_probs": "float32 [B, T]",
                         "end_log_probs": "float32 [B, T]",
                         "new_key": f"float32 [{cfg.n_layers}, B, {cfg.n_heads}, T, {cfg.head_dim}]",
                         "new_value": f"float32 [{cfg.n_layers}, B, {cfg.n_heads}, T, {cfg.head_dim}]"},
             "cache": ("one cache of P tokens is shared by the B rows (broadcast inside attention); append new_* to "
                       "past_* (axis 3) to extend it; P = 0 (zero-size) starts a text; keys are stored after RoPE at "
                       "absolute positions 0..P-1"),
-            "scores": ("next_log_probs: log P(next token) after each whole row; token_log_probs[b, t]: "
-                       "log P(input_ids[b, t+1] | cache, input_ids[b, ..t]); end_log_probs[b, t]: log of the summed "
-                       "next-token probability of the tokens that end a word (word_end_mask = 1) after position t"),
+            "scores": ("next_log_probs: log P(next token) after each whole row (its last position); "
+                       "token_log_probs[b, t]: log P(input_ids[b, t] | cache, its ancestors in the row), for a token "
+                       "after the cache's end its log-probability after position 0 (not a score); end_log_probs[b, t]: "
+                       "log of the summed next-token probability of the tokens that end a word (word_end_mask = 1) "
+                       "after position t"),
+            "rows": ("a row is a sequence (positions 0..T-1, parents t-1, a causal attention_mask) or a tree of "
+                     "candidate words sharing prefixes: positions = depth, parents = the row position a token "
+                     "follows (-1: the cache's end), attention_mask 0 where a token sees itself and its ancestors, "
+                     "-1e9 elsewhere (padding sees only itself)"),
             "context_tokens": cfg.context,
             "special_ids": {"<pad>": PAD_ID, "<s>": BOS_ID, "</s>": EOS_ID, "<unk>": UNK_ID},
             "sentence_start": "feed <s> first; P(<s>) as the next token = end of sentence",

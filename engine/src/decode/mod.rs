@@ -309,13 +309,7 @@ impl<'a> Decoder<'a> {
         };
         let scored = decoder
             .ranking(Instant::now(), self.config.decision_lm_weight)
-            .scored(
-                candidates,
-                &followers,
-                TypedCase::Natural,
-                None,
-                &mut stages,
-            );
+            .scored(candidates, &followers, TypedCase::Natural, &mut stages);
         scored
             .first()
             .map(|(score, c)| (*score, c.word.surface.to_owned()))
@@ -564,7 +558,6 @@ impl<'a> Decoder<'a> {
             candidates,
             &followers,
             TypedCase::of(literal),
-            None,
             typed_unknown,
             &mut stages,
         );

@@ -46,7 +46,15 @@ pub const TOKENIZER_FILE: &str = "tokenizer.json";
 pub const METRICS_FILE: &str = "metrics.json";
 
 /// The model's inputs, in order (see `languages/lm/export.py`).
-const INPUTS: [&str; 4] = ["input_ids", "past_key", "past_value", "word_end_mask"];
+const INPUTS: [&str; 7] = [
+    "input_ids",
+    "positions",
+    "parents",
+    "attention_mask",
+    "past_key",
+    "past_value",
+    "word_end_mask",
+];
 /// Its outputs.
 const OUTPUTS: [&str; 5] = [
     "next_log_probs",
@@ -70,15 +78,6 @@ const WORD_MEMO: usize = 4096;
 /// Words whose tokens are remembered before that memo is cleared: the
 /// candidates of a keystroke come back on the next one.
 const TOKEN_MEMO: usize = 8192;
-
-/// What one model run costs beyond its token positions, in positions.
-/// Scoring one one-token word takes 0.84 ms and each of seven more in the
-/// same run 0.037 ms (`cargo bench -p nib-tests --bench lm`), which puts a
-/// run at ~22 positions; positions of longer rows cost more, and on
-/// replayed text 13 was faster than 22 (`taskset -c 1 nib ksr --lang en`,
-/// three alternating runs: p50 3.42–3.56 against 3.55–3.72 ms; one core of
-/// a 2-core x86-64 machine).
-const RUN_COST_IN_POSITIONS: usize = 13;
 
 /// A word's token ids, `None` where the tokenizer cannot spell it.
 type WordTokens = Option<Arc<[u32]>>;
@@ -382,8 +381,13 @@ impl NeuralLm {
             }
             (None, None) => (0, &[][..], &[][..]),
         };
-        let new: Vec<i64> = ids[past_len..].iter().map(|&t| i64::from(t)).collect();
-        let run = self.run(&[new], past_len, past_key, past_value, Outputs::Context)?;
+        let run = self.run(
+            &TreeRow::sequence(&ids[past_len..]),
+            past_len,
+            past_key,
+            past_value,
+            Outputs::Context,
+        )?;
         let blocks = self.config.n_layers * self.config.n_heads;
         let cached = past_len * self.config.head_dim();
         let state = Arc::new(ContextState {
@@ -440,18 +444,12 @@ impl NeuralLm {
                 }
             }
         }
-        // Rows of one run are padded to its longest word: short words go
-        // in a run of their own when that saves more than a run costs.
-        todo.sort_by_key(|(_, tokens)| tokens.len());
-        let lengths: Vec<usize> = todo.iter().map(|(_, tokens)| tokens.len()).collect();
-        let mut start = 0;
-        for end in batch_ends(&lengths, RUN_COST_IN_POSITIONS) {
-            let group = &todo[start..end];
-            let scores = self.score_batch(state, group)?;
-            for ((word, _), score) in group.iter().zip(scores) {
+        if !todo.is_empty() {
+            // One run for all: the words share a tree of their tokens.
+            let scores = self.score_tree(state, &todo)?;
+            for ((word, _), score) in todo.iter().zip(scores) {
                 memo.insert((*word).to_owned(), Some(score));
             }
-            start = end;
         }
         Ok(words
             .iter()
@@ -501,14 +499,6 @@ impl NeuralLm {
             .collect()
     }
 
-    /// `log P(first token of word | context)`, an upper bound of the
-    /// word's score that costs no model run; `None` where the tokenizer
-    /// cannot spell the word.
-    pub fn first_token_log_prob(&self, state: &ContextState, word: &str) -> Option<f32> {
-        let tokens = self.word_tokens(word)?;
-        state.log_probs.get(*tokens.first()? as usize).copied()
-    }
-
     fn word_tokens(&self, word: &str) -> WordTokens {
         let mut memo = self
             .word_token_memo
@@ -534,20 +524,15 @@ impl NeuralLm {
         tokens
     }
 
-    fn score_batch(&self, state: &ContextState, words: &[(&str, Arc<[u32]>)]) -> Result<Vec<f32>> {
-        let width = words.iter().map(|(_, t)| t.len()).max().unwrap_or(1);
-        let rows: Vec<Vec<i64>> = words
-            .iter()
-            .map(|(_, t)| {
-                let mut row: Vec<i64> = t.iter().map(|&x| i64::from(x)).collect();
-                row.resize(width, 0);
-                row
-            })
-            .collect();
-        // Every row runs after the one cached context: the model shares
-        // its cache across the batch, and only scores come back.
+    /// Scores `words` in one run: their tokens form one row, a tree in
+    /// which words that begin alike share those tokens (each token sees
+    /// only the context and its own ancestors), so that no position is
+    /// computed twice and none is padding.
+    fn score_tree(&self, state: &ContextState, words: &[(&str, Arc<[u32]>)]) -> Result<Vec<f32>> {
+        let mut row = TreeRow::default();
+        let paths: Vec<Vec<usize>> = words.iter().map(|(_, tokens)| row.insert(tokens)).collect();
         let run = self.run(
-            &rows,
+            &row,
             state.tokens.len(),
             &state.past_key,
             &state.past_value,
@@ -556,27 +541,26 @@ impl NeuralLm {
         let never = f32::MIN_POSITIVE.ln();
         Ok(words
             .iter()
-            .enumerate()
-            .map(|(b, (_, tokens))| {
+            .zip(&paths)
+            .map(|((_, tokens), path)| {
                 let first = state
                     .log_probs
                     .get(tokens[0] as usize)
                     .copied()
                     .unwrap_or(f32::NEG_INFINITY);
-                let within: f32 = run.token_log_probs[b * (width - 1)..][..tokens.len() - 1]
-                    .iter()
-                    .sum();
+                let within: f32 = path[1..].iter().map(|&n| run.token_log_probs[n]).sum();
+                let last = path[path.len() - 1];
                 // An end mass of zero is `-inf`; `max` makes it (and a NaN) `never`.
-                first + within + run.end_log_probs[b * width + tokens.len() - 1].max(never)
+                first + within + run.end_log_probs[last].max(never)
             })
             .collect())
     }
 
-    /// One model run over `rows` (each as long as the first) after a
-    /// shared cache of `past_len` tokens (`[L, 1, H, P, Dh]`).
+    /// One model run over `row` after a shared cache of `past_len` tokens
+    /// (`[L, 1, H, P, Dh]`).
     fn run(
         &self,
-        rows: &[Vec<i64>],
+        row: &TreeRow,
         past_len: usize,
         past_key: &[f32],
         past_value: &[f32],
@@ -587,7 +571,7 @@ impl NeuralLm {
             detail: e.to_string(),
         };
         let c = &self.config;
-        let (batch, width) = (rows.len(), rows.first().map_or(0, Vec::len));
+        let width = row.ids.len();
         let past_shape = [
             c.n_layers as i64,
             1,
@@ -595,8 +579,13 @@ impl NeuralLm {
             past_len as i64,
             c.head_dim() as i64,
         ];
-        let input_ids =
-            Tensor::from_array(([batch as i64, width as i64], rows.concat())).map_err(fail)?;
+        let shape = [1, width as i64];
+        let input_ids = TensorRef::from_array_view((shape, &row.ids[..])).map_err(fail)?;
+        let positions = TensorRef::from_array_view((shape, &row.positions[..])).map_err(fail)?;
+        let parents = TensorRef::from_array_view((shape, &row.parents[..])).map_err(fail)?;
+        let attention_mask =
+            Tensor::from_array(([1, width as i64, width as i64], row.attention_mask()))
+                .map_err(fail)?;
         let past_key = TensorRef::from_array_view((past_shape, past_key)).map_err(fail)?;
         let past_value = TensorRef::from_array_view((past_shape, past_value)).map_err(fail)?;
         let mask = TensorRef::from_array_view(([c.vocab_size as i64], &self.word_end_mask[..]))
@@ -605,6 +594,9 @@ impl NeuralLm {
         let outputs = session
             .run(ort::inputs![
                 "input_ids" => input_ids,
+                "positions" => positions,
+                "parents" => parents,
+                "attention_mask" => attention_mask,
                 "past_key" => past_key,
                 "past_value" => past_value,
                 "word_end_mask" => mask,
@@ -620,20 +612,85 @@ impl NeuralLm {
             }
             Ok(data.to_vec())
         };
-        let new_cache = c.n_layers * batch * c.n_heads * width * c.head_dim();
+        let new_cache = c.n_layers * c.n_heads * width * c.head_dim();
         Ok(match wanted {
             Outputs::Context => RunOutput {
-                next_log_probs: take("next_log_probs", batch * c.vocab_size)?,
+                next_log_probs: take("next_log_probs", c.vocab_size)?,
                 new_key: take("new_key", new_cache)?,
                 new_value: take("new_value", new_cache)?,
                 ..RunOutput::default()
             },
             Outputs::Scores => RunOutput {
-                token_log_probs: take("token_log_probs", batch * width.saturating_sub(1))?,
-                end_log_probs: take("end_log_probs", batch * width)?,
+                token_log_probs: take("token_log_probs", width)?,
+                end_log_probs: take("end_log_probs", width)?,
                 ..RunOutput::default()
             },
         })
+    }
+}
+
+/// Attention bias of a token for the tokens of its row it may not see.
+const UNSEEN: f32 = -1e9;
+
+/// The tokens of one model run: a sequence (a context step), or a tree of
+/// candidate words in which words that begin alike share those tokens.
+#[derive(Debug, Default)]
+struct TreeRow {
+    ids: Vec<i64>,
+    /// Each token's position after the cache: its depth in the tree.
+    positions: Vec<i64>,
+    /// The row position each token follows; -1 for the cache's end.
+    parents: Vec<i64>,
+    /// The row position of each (parent, token), for sharing prefixes.
+    index: HashMap<(i64, u32), usize>,
+}
+
+impl TreeRow {
+    /// `tokens` one after another.
+    fn sequence(tokens: &[u32]) -> Self {
+        Self {
+            ids: tokens.iter().map(|&t| i64::from(t)).collect(),
+            positions: (0..tokens.len() as i64).collect(),
+            parents: (-1..tokens.len() as i64 - 1).collect(),
+            index: HashMap::new(),
+        }
+    }
+
+    /// Adds a word's tokens below the cache's end, sharing the row
+    /// positions of any word already added that begins the same; returns
+    /// the row position of each token.
+    fn insert(&mut self, tokens: &[u32]) -> Vec<usize> {
+        let mut parent = -1i64;
+        tokens
+            .iter()
+            .enumerate()
+            .map(|(depth, &token)| {
+                let next = self.ids.len();
+                let at = *self.index.entry((parent, token)).or_insert(next);
+                if at == next {
+                    self.ids.push(i64::from(token));
+                    self.positions.push(depth as i64);
+                    self.parents.push(parent);
+                }
+                parent = at as i64;
+                at
+            })
+            .collect()
+    }
+
+    /// `[T, T]`: 0 where token t sees token s (itself and its ancestors),
+    /// [`UNSEEN`] elsewhere.
+    fn attention_mask(&self) -> Vec<f32> {
+        let width = self.ids.len();
+        let mut mask = vec![UNSEEN; width * width];
+        for t in 0..width {
+            let mut seen = t as i64;
+            while seen >= 0 {
+                mask[t * width + seen as usize] = 0.0;
+                seen = self.parents[seen as usize];
+            }
+        }
+        mask
     }
 }
 
@@ -651,11 +708,12 @@ enum Outputs {
 /// The outputs of one run that its caller asked for (the others empty).
 #[derive(Default)]
 struct RunOutput {
-    /// `[B, V]`: log P(next token) after each row.
+    /// `[V]`: log P(next token) after the row's last token.
     next_log_probs: Vec<f32>,
-    /// `[B, T-1]`: log P(row[t+1] | cache, row[..=t]).
+    /// `[T]`: log P(row[t] | cache, its ancestors); for a token after the
+    /// cache's end, not a score.
     token_log_probs: Vec<f32>,
-    /// `[B, T]`: log P(the word ends after row[t]).
+    /// `[T]`: log P(the word ends after row[t]).
     end_log_probs: Vec<f32>,
     /// `[L, 1, H, T, Dh]`: keys of a context step's new tokens.
     new_key: Vec<f32>,
@@ -720,32 +778,6 @@ fn append_positions(past: &[f32], new: &[f32], blocks: usize, past_per_block: us
     out
 }
 
-/// Splits rows sorted by length into runs (the end of each) so that the
-/// positions run (rows times the run's longest row) plus `run_cost` per run
-/// are fewest.
-fn batch_ends(sorted_lengths: &[usize], run_cost: usize) -> Vec<usize> {
-    let n = sorted_lengths.len();
-    // best[i]: (cost, start of the last run) for the first i rows
-    let mut best = vec![(0usize, 0usize); n + 1];
-    for end in 1..=n {
-        best[end] = (0..end)
-            .map(|start| {
-                let run = run_cost + (end - start) * sorted_lengths[end - 1];
-                (best[start].0 + run, start)
-            })
-            .min()
-            .unwrap_or((0, 0));
-    }
-    let mut ends = Vec::new();
-    let mut end = n;
-    while end > 0 {
-        ends.push(end);
-        end = best[end].1;
-    }
-    ends.reverse();
-    ends
-}
-
 fn is_mark(c: char) -> bool {
     unicode_normalization::char::is_combining_mark(c)
 }
@@ -784,17 +816,33 @@ mod tests {
     }
 
     #[test]
-    fn short_rows_get_their_own_run_when_it_pays() {
-        assert_eq!(batch_ends(&[], 13), Vec::<usize>::new());
-        assert_eq!(batch_ends(&[2, 2, 3], 13), [3]);
-        // ten one-token words and six of four: 10 + 24 + 26 < 64 + 13
-        assert_eq!(
-            batch_ends(
-                &[1; 10].iter().chain(&[4; 6]).copied().collect::<Vec<_>>(),
-                13
-            ),
-            [10, 16]
-        );
+    fn words_that_begin_alike_share_their_first_tokens() {
+        let mut row = TreeRow::default();
+        assert_eq!(row.insert(&[7, 8, 9]), [0, 1, 2]);
+        assert_eq!(row.insert(&[7, 8, 4, 5]), [0, 1, 3, 4]);
+        assert_eq!(row.insert(&[6, 8]), [5, 6]);
+        assert_eq!(row.insert(&[7]), [0]);
+        assert_eq!(row.ids, [7, 8, 9, 4, 5, 6, 8]);
+        assert_eq!(row.positions, [0, 1, 2, 2, 3, 0, 1]);
+        assert_eq!(row.parents, [-1, 0, 1, 1, 3, -1, 5]);
+        // each token sees itself and its ancestors, nothing else
+        let mask = row.attention_mask();
+        let seen =
+            |t: usize| -> Vec<usize> { (0..7).filter(|&s| mask[t * 7 + s] == 0.0).collect() };
+        assert_eq!(seen(4), [0, 1, 3, 4]);
+        assert_eq!(seen(2), [0, 1, 2]);
+        assert_eq!(seen(6), [5, 6]);
+        assert_eq!(mask[4 * 7 + 2], UNSEEN);
+    }
+
+    #[test]
+    fn a_sequence_is_a_tree_without_branches() {
+        let row = TreeRow::sequence(&[3, 1, 4]);
+        assert_eq!(row.positions, [0, 1, 2]);
+        assert_eq!(row.parents, [-1, 0, 1]);
+        let mask = row.attention_mask();
+        assert_eq!(mask[..3], [0.0, UNSEEN, UNSEEN]);
+        assert_eq!(mask[6..], [0.0, 0.0, 0.0]);
     }
 
     /// A key as RoPE stores it: `key` rotated forward by `position`.
