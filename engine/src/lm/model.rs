@@ -15,10 +15,12 @@
 //! * **Word scoring.** `log P(word | context)` is the sum of the word's
 //!   subword log-probabilities plus the probability that the word ends
 //!   there: the mass of the tokens that would not continue it (see
-//!   `languages/lm/tokenizer.py`). Candidate words go through batched runs
-//!   (by token length) that all start from the one cached context, which
-//!   the model shares across the rows; completions and corrections of
-//!   every length compete on the same footing.
+//!   `languages/lm/tokenizer.py`). The candidate words of a call go
+//!   through one run after the cached context, as one row holding the tree
+//!   of their tokens (words that begin alike share those tokens; each
+//!   token sees the context and its own ancestors only), so no position is
+//!   computed twice or padded; completions and corrections of every length
+//!   compete on the same footing.
 //!
 //! The model file is the engine graph of `languages/lm/export.py`: it
 //! returns those scores, the next-token distribution and the new tokens'
