@@ -81,6 +81,28 @@ fn a_window_moved_on_by_a_word_reuses_the_window_before() {
 }
 
 #[test]
+fn an_empty_text_after_a_long_one_runs_the_model() {
+    // A long text written word by word fills the state cache with moving
+    // windows (the state of "<s>" alone falls out of it); the last window
+    // ends with a sentence start. An empty text is "<s>" alone: it must get
+    // a state of its own, not that window's end with nothing left to run.
+    let engine = engine_with_model(unhurried());
+    let words = "We are going to the station because the train leaves at noon and I \
+                 would like to have a coffee with you before it does and then we can \
+                 talk about the trip and the people we will meet there next week.";
+    let mut text = String::new();
+    for word in words.split(' ') {
+        text.push_str(word);
+        text.push(' ');
+        let (_, stages) = engine.suggest_with_stages("en", &text, "", 3).unwrap();
+        assert_eq!(stages.neural, nib_engine::NeuralStage::Ran, "{text:?}");
+    }
+    let (suggestions, stages) = engine.suggest_with_stages("en", "", "", 3).unwrap();
+    assert_eq!(stages.neural, nib_engine::NeuralStage::Ran);
+    assert!(!suggestions.is_empty());
+}
+
+#[test]
 fn word_scores_follow_the_context() {
     let lm = neural_lm();
     let english = lm.state(&lm.context_ids("Thank")).unwrap();

@@ -723,10 +723,13 @@ struct RunOutput {
     new_value: Vec<f32>,
 }
 
-/// The cached state whose tokens, less the first few, begin `ids` and
-/// make at least half of them, with the number to drop: the one that
-/// leaves the most tokens to reuse. This is the window before a new word
-/// moved it on; a short chance overlap (a sentence start) is not reused.
+/// The cached state whose tokens, less the first few (at most as many as
+/// two words have), begin `ids` and make at least half of them but not
+/// all (a run needs a new token to give the next-token distribution), with
+/// the number to drop: the one that leaves the most tokens to reuse. This
+/// is the window before a new word moved it on. A chance overlap is not
+/// reused: a short one (a sentence start), or the end of a long window
+/// that a short context (another text's first words) happens to repeat.
 fn overlapping(
     states: &LruCache<Vec<u32>, Arc<ContextState>>,
     ids: &[u32],
@@ -734,9 +737,9 @@ fn overlapping(
     states
         .iter()
         .filter_map(|(tokens, state)| {
-            let dropped = (1..tokens.len()).find(|&d| {
+            let dropped = (1..tokens.len().min(MAX_WORD_TOKENS * 2 + 1)).find(|&d| {
                 let kept = tokens.len() - d;
-                kept <= ids.len() && 2 * kept >= ids.len() && ids.starts_with(&tokens[d..])
+                kept < ids.len() && 2 * kept >= ids.len() && ids.starts_with(&tokens[d..])
             })?;
             Some((tokens.len() - dropped, state, dropped))
         })
@@ -906,6 +909,14 @@ mod tests {
         );
         // a chance overlap of one token in a longer window is not reused
         assert!(overlapping(&states, &[1, 20, 21, 22]).is_none());
+        // nor a window that a cached one ends with: nothing would be left
+        // to run
+        assert!(overlapping(&states, &[6, 7, 8, 9]).is_none());
+        // nor the end of a long window that a short context repeats
+        let long: Vec<u32> = (100..140).chain([1, 50]).collect();
+        let (key, state) = cached(&long);
+        states.put(key, state);
+        assert!(overlapping(&states, &[1, 50, 51]).is_none());
         assert!(overlapping(&states, &[30, 31]).is_none());
     }
 
