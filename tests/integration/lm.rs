@@ -68,6 +68,9 @@ fn a_window_moved_on_by_a_word_reuses_the_window_before() {
     let whole = fresh.state(&after).unwrap();
     let (a, b) = (whole.next_token_log_probs(), moved.next_token_log_probs());
     let apart = total_variation(a, b);
+    // A state run afresh would be the same to the last bit: this one was
+    // not, so the window before was reused.
+    assert!(apart > 0.0, "the moved window was run afresh");
     assert_eq!(argmax(a), argmax(b));
     // The reused keys and values saw the dropped words too, so the two
     // differ a little; keys left at their old positions, or a window that
@@ -251,9 +254,9 @@ fn the_model_proposes_completions_of_the_typed_letters() {
 }
 
 #[test]
-fn words_left_unscored_could_not_have_been_shown() {
-    // A short list scores in full only the words whose first token can
-    // still reach it; a long list scores nearly all. Their heads agree.
+fn a_short_list_heads_a_long_one() {
+    // Asking for 3 or for 40 suggestions scores the same candidates in the
+    // same run: the heads agree.
     let engine = engine_with_model(unhurried());
     let cases = [
         ("en", "I would like a cup of", ""),

@@ -354,34 +354,27 @@ impl NeuralLm {
         *self.last_context.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
-    /// The state after `ids`, from the cache or by extending the longest
-    /// cached prefix, or else a cached window that `ids` moved on from (see
-    /// `without_first`).
+    /// The state after `ids`, from the cache or by extending a cached
+    /// prefix or a cached window that `ids` moved on from (see [`reusable`]
+    /// and `without_first`).
     pub fn state(&self, ids: &[u32]) -> Result<Arc<ContextState>> {
         let mut states = self.states.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(state) = states.get(ids) {
             return Ok(state.clone());
         }
-        let mut prefix = None;
-        for cut in (1..ids.len()).rev().take(MAX_WORD_TOKENS * 2) {
-            if let Some(state) = states.get(&ids[..cut]) {
-                prefix = Some(state.clone());
-                break;
-            }
+        let reuse = reusable(&states, ids);
+        if let Some((base, _)) = &reuse {
+            states.promote(&base.tokens);
         }
-        let moved = prefix
-            .is_none()
-            .then(|| overlapping(&states, ids))
-            .flatten();
         drop(states);
         let turned;
-        let (past_len, past_key, past_value) = match (&prefix, moved) {
-            (Some(base), _) => (base.tokens.len(), &base.past_key[..], &base.past_value[..]),
-            (None, Some((base, dropped))) => {
-                turned = self.without_first(&base, dropped);
+        let (past_len, past_key, past_value) = match &reuse {
+            Some((base, 0)) => (base.tokens.len(), &base.past_key[..], &base.past_value[..]),
+            Some((base, dropped)) => {
+                turned = self.without_first(base, *dropped);
                 (base.tokens.len() - dropped, &turned.0[..], &turned.1[..])
             }
-            (None, None) => (0, &[][..], &[][..]),
+            None => (0, &[][..], &[][..]),
         };
         let run = self.run(
             &TreeRow::sequence(&ids[past_len..]),
@@ -723,27 +716,34 @@ struct RunOutput {
     new_value: Vec<f32>,
 }
 
-/// The cached state whose tokens, less the first few (at most as many as
-/// two words have), begin `ids` and make at least half of them but not
-/// all (a run needs a new token to give the next-token distribution), with
-/// the number to drop: the one that leaves the most tokens to reuse. This
-/// is the window before a new word moved it on. A chance overlap is not
-/// reused: a short one (a sentence start), or the end of a long window
-/// that a short context (another text's first words) happens to repeat.
-fn overlapping(
+/// The cached state that `ids` continues, with how many of its first
+/// tokens to drop: a prefix of `ids` (none dropped), or the window before a
+/// new word moved it on (its tokens, less the first few, begin `ids` and
+/// make at least half of them). Either way at most two words' tokens
+/// ([`MAX_WORD_TOKENS`] each) are new or dropped, and at least one token is
+/// new (a run gives the next-token distribution); the state that leaves
+/// the most tokens to reuse wins, a prefix before a moved window. A chance
+/// overlap is not reused: a short one (a sentence start), or the end of a
+/// long window that a short context (another text's first words) happens
+/// to repeat.
+fn reusable(
     states: &LruCache<Vec<u32>, Arc<ContextState>>,
     ids: &[u32],
 ) -> Option<(Arc<ContextState>, usize)> {
+    let most = MAX_WORD_TOKENS * 2;
     states
         .iter()
         .filter_map(|(tokens, state)| {
-            let dropped = (1..tokens.len().min(MAX_WORD_TOKENS * 2 + 1)).find(|&d| {
+            let dropped = (0..tokens.len().min(most + 1)).find(|&d| {
                 let kept = tokens.len() - d;
-                kept < ids.len() && 2 * kept >= ids.len() && ids.starts_with(&tokens[d..])
+                kept < ids.len()
+                    && ids.len() - kept <= most
+                    && (d == 0 || 2 * kept >= ids.len())
+                    && ids.starts_with(&tokens[d..])
             })?;
-            Some((tokens.len() - dropped, state, dropped))
+            Some(((tokens.len() - dropped, dropped == 0), state, dropped))
         })
-        .max_by_key(|(kept, _, _)| *kept)
+        .max_by_key(|(rank, _, _)| *rank)
         .map(|(_, state, dropped)| (state.clone(), dropped))
 }
 
@@ -894,7 +894,7 @@ mod tests {
     }
 
     #[test]
-    fn a_window_moved_on_finds_the_window_before() {
+    fn a_context_continues_a_cached_prefix_or_the_window_it_moved_on_from() {
         let mut states = LruCache::new(NonZeroUsize::new(4).unwrap());
         for tokens in [&[1, 5, 6, 7, 8, 9][..], &[4, 5, 6], &[2, 1]] {
             let (key, state) = cached(tokens);
@@ -902,22 +902,25 @@ mod tests {
         }
         // [5..9] moved on by two tokens: drop one from the first entry, the
         // one that leaves the most to reuse.
-        let (state, dropped) = overlapping(&states, &[5, 6, 7, 8, 9, 10, 11]).unwrap();
+        let (state, dropped) = reusable(&states, &[5, 6, 7, 8, 9, 10, 11]).unwrap();
         assert_eq!(
             (state.tokens.as_slice(), dropped),
             (&[1, 5, 6, 7, 8, 9][..], 1)
         );
+        // a prefix is extended as it is
+        let (state, dropped) = reusable(&states, &[4, 5, 6, 7]).unwrap();
+        assert_eq!((state.tokens.as_slice(), dropped), (&[4, 5, 6][..], 0));
         // a chance overlap of one token in a longer window is not reused
-        assert!(overlapping(&states, &[1, 20, 21, 22]).is_none());
+        assert!(reusable(&states, &[1, 20, 21, 22]).is_none());
         // nor a window that a cached one ends with: nothing would be left
         // to run
-        assert!(overlapping(&states, &[6, 7, 8, 9]).is_none());
+        assert!(reusable(&states, &[6, 7, 8, 9]).is_none());
         // nor the end of a long window that a short context repeats
         let long: Vec<u32> = (100..140).chain([1, 50]).collect();
         let (key, state) = cached(&long);
         states.put(key, state);
-        assert!(overlapping(&states, &[1, 50, 51]).is_none());
-        assert!(overlapping(&states, &[30, 31]).is_none());
+        assert!(reusable(&states, &[1, 50, 51]).is_none());
+        assert!(reusable(&states, &[30, 31]).is_none());
     }
 
     #[test]
