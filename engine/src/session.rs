@@ -35,6 +35,10 @@ const WORD_LIMIT: usize = 1024;
 /// letter ([`Session::tap`]).
 const STRAY_TAP: f32 = 0.3;
 
+/// Most erasures by backspace taps kept for one word's decision (the
+/// latest).
+const MAX_ERASURES: usize = 2;
+
 /// What kind of text a field holds, as the host's editor reports it
 /// (Android's `inputType` class and variation, iOS's `keyboardType` and
 /// `isSecureTextEntry`).
@@ -109,6 +113,36 @@ pub struct Session {
     /// The word just committed by a tap on the space bar, which may have
     /// been meant for a letter: judged when the next word is committed.
     split: Option<Split>,
+    /// Letters of the current word erased by taps on backspace that may
+    /// have been meant for a letter: judged when the word is committed.
+    erasures: Vec<Erasure>,
+}
+
+/// A character erased by a tap on backspace near a letter: a letter of
+/// the current word ("mi⌫k", the tap meant for the "l" above backspace) or
+/// the space before it ("He ⌫ost", meant for "He lost"; the word before
+/// the space became current again).
+#[derive(Debug, Clone)]
+struct Erasure {
+    /// Where the erased character stood in the word, in characters.
+    at: usize,
+    /// What was erased.
+    erased: Erased,
+    /// Where backspace was tapped.
+    tap: (f32, f32),
+    /// Natural log of the probability that the tap was meant for
+    /// backspace.
+    backspace_log_p: f32,
+}
+
+/// The character a backspace tap erased.
+#[derive(Debug, Clone)]
+enum Erased {
+    /// A letter of the word and where it was tapped.
+    Letter(char, Option<(f32, f32)>),
+    /// The separator after the word before: the text before the cursor
+    /// as it was, separator included.
+    Separator(String),
 }
 
 /// A word committed by a tap on a key that types no letter (the space
@@ -182,6 +216,7 @@ impl Session {
             joined_last_word: false,
             search: SearchCache::default(),
             split: None,
+            erasures: Vec::new(),
         }
     }
 
@@ -277,7 +312,7 @@ impl Session {
                 self.type_separator(&key.output, (x, y), key, "punctuation");
             }
             KeyKind::Shift => self.shift = !self.shift,
-            KeyKind::Backspace => self.backspace(),
+            KeyKind::Backspace => self.backspace_tapped((x, y), key),
             KeyKind::Space => self.type_separator(" ", (x, y), key, "the space bar"),
             KeyKind::Enter => self.type_separator("\n", (x, y), key, "enter"),
             KeyKind::Symbols => {}
@@ -343,6 +378,7 @@ impl Session {
                 self.learn_word(&undo.typed, true);
                 self.word = undo.typed;
                 self.taps = undo.taps;
+                self.erasures.clear();
                 return;
             }
         }
@@ -358,12 +394,143 @@ impl Session {
         let after = self.word.chars().count();
         self.taps
             .truncate(self.taps.len().saturating_sub(before - after));
+        // A letter erased before an earlier erasure's place: the user is
+        // deleting on purpose.
+        self.erasures.retain(|e| e.at <= after);
         if self.word.is_empty() {
             // Deleting into a word of the context makes it current again.
             let start = word_start(&self.context);
             self.word = self.context.split_off(start);
             self.taps = vec![None; self.word.chars().count()];
+            self.erasures.clear();
         }
+    }
+
+    /// A tap on backspace at `at`: deletes as [`Session::backspace`] does,
+    /// and when it erased a tapped letter of the current word and lies
+    /// near enough a letter to have been meant for it, remembers what it
+    /// erased, for the word's decision to weigh
+    /// ([`Decoder::unerase`](crate::decode::Decoder::unerase)).
+    fn backspace_tapped(&mut self, at: (f32, f32), key: &Key) {
+        let watched = self.last_correction.is_none() && self.decodes();
+        let erased = if !watched {
+            None
+        } else if self.word.is_empty() {
+            // The space (or other separator) after a word.
+            self.context
+                .chars()
+                .last()
+                .filter(|&c| !is_word_char(c) && !c.is_control())
+                .map(|_| Erased::Separator(self.context.clone()))
+        } else if self.tapped() {
+            self.word
+                .chars()
+                .last()
+                .zip(self.taps.last())
+                .map(|(c, &tap)| Erased::Letter(c, tap))
+        } else {
+            None
+        };
+        let before = self.word.chars().count();
+        self.backspace();
+        let Some(erased) = erased else { return };
+        let after = self.word.chars().count();
+        let erased_at = match erased {
+            Erased::Letter(..) if after + 1 == before => after,
+            // The word before the separator is current again, whole.
+            Erased::Separator(_) if before == 0 => after,
+            _ => return,
+        };
+        let backspace_log_p = self.spatial_log_p(at.0, at.1, key);
+        if backspace_log_p.is_finite() && backspace_log_p < 0.0 {
+            if self.erasures.len() == MAX_ERASURES {
+                self.erasures.remove(0);
+            }
+            self.erasures.push(Erasure {
+                at: erased_at,
+                erased,
+                tap: at,
+                backspace_log_p,
+            });
+        }
+    }
+
+    /// The word read with one of the letters erased by backspace taps put
+    /// back and the tap read as a letter, when that reads better than the
+    /// word as typed by the margin a correction needs.
+    fn unerased(&self) -> Option<Decision> {
+        if self.erasures.is_empty()
+            || !self.tapped()
+            || !self.decodes()
+            || self.reverted.contains(&fold(&self.word))
+        {
+            return None;
+        }
+        let decoder = self.decoder()?;
+        let typed = self.observations();
+        let mut best: Option<(String, f32)> = None;
+        for erasure in &self.erasures {
+            let at = erasure.at.min(typed.len());
+            let (x, y) = erasure.tap;
+            let tap = Observation::Tap { x, y };
+            let reading = match &erasure.erased {
+                Erased::Letter(c, erased) => {
+                    let erased = match *erased {
+                        Some((x, y)) => Observation::Tap { x, y },
+                        None => Observation::Char(*c),
+                    };
+                    let mut restored = typed.clone();
+                    restored.splice(at..at, [erased, tap]);
+                    decoder
+                        .unerase(&self.word, &typed, &restored, erasure.backspace_log_p)
+                        .map(|(word, margin)| {
+                            let sentence_start =
+                                crate::analyse_context(&self.context).sentence_start;
+                            let typed_case = crate::TypedCase::of(&self.word);
+                            (crate::apply_case(&word, typed_case, sentence_start), margin)
+                        })
+                }
+                Erased::Separator(before) if before.starts_with(self.context.as_str()) => {
+                    let split = self
+                        .word
+                        .char_indices()
+                        .nth(at)
+                        .map_or(self.word.len(), |(i, _)| i);
+                    let (first, second) = self.word.split_at(split);
+                    let mut restored = vec![tap];
+                    restored.extend_from_slice(&typed[at..]);
+                    decoder
+                        .unerase_separator(
+                            &self.word,
+                            &typed,
+                            (first, before),
+                            &restored,
+                            erasure.backspace_log_p,
+                        )
+                        .map(|(word, margin)| {
+                            let sentence_start = crate::analyse_context(before).sentence_start;
+                            let typed_case = crate::TypedCase::of(second);
+                            let word = crate::apply_case(&word, typed_case, sentence_start);
+                            (format!("{}{word}", &before[self.context.len()..]), margin)
+                        })
+                }
+                Erased::Separator(_) => None,
+            };
+            if let Some((text, margin)) = reading
+                && best.as_ref().is_none_or(|(_, m)| margin > *m)
+            {
+                best = Some((text, margin));
+            }
+        }
+        let (correction, margin) = best?;
+        Some(Decision {
+            typed: self.word.clone(),
+            correction: Some(correction),
+            action: Action::Applied,
+            stage: Corrector::Spatial,
+            margin,
+            reason: format!("backspace tapped for a letter: {margin:.2} above the word as typed"),
+        })
     }
 
     /// Replaces the current word with `text` (a picked suggestion) followed by
@@ -377,6 +544,7 @@ impl Session {
         self.learn_word(text, explicit);
         self.word.clear();
         self.taps.clear();
+        self.erasures.clear();
         for c in text.chars().filter(|c| !c.is_control()) {
             self.push_context(c);
         }
@@ -390,6 +558,7 @@ impl Session {
         self.context = keep[..start].to_owned();
         self.word = keep[start..].chars().take(WORD_LIMIT).collect();
         self.taps = vec![None; self.word.chars().count()];
+        self.erasures.clear();
         self.last_correction = None;
         self.split = None;
         self.joined_last_word = false;
@@ -606,7 +775,7 @@ impl Session {
         if self.joined_last_word {
             return;
         }
-        let decision = self.decide();
+        let decision = self.unerased().or_else(|| self.decide());
         let word: String = match &decision {
             Some(d) => d.committed().nfc().collect(),
             None => self.word.nfc().collect(),
@@ -626,6 +795,7 @@ impl Session {
         self.context.push_str(&word);
         self.word.clear();
         self.taps.clear();
+        self.erasures.clear();
     }
 
     /// Whether a tap on a key of `kind` would be odd enough here to be a
@@ -688,6 +858,7 @@ impl Session {
         self.context.push_str(&word);
         self.word.clear();
         self.taps.clear();
+        self.erasures.clear();
         true
     }
 

@@ -254,6 +254,86 @@ fn a_letter_tapped_onto_punctuation_or_enter_joins_the_two_halves() {
     assert!(session.context().starts_with("I love my co."));
 }
 
+/// A tap on the top edge of backspace, under `letter` (a key of the row
+/// above it), and one in its middle.
+fn backspace_taps(engine: &Engine, letter: char) -> ((f32, f32), (f32, f32)) {
+    let layout = engine.pack("en").unwrap().layout();
+    let backspace = layout
+        .keys
+        .iter()
+        .find(|k| k.kind == nib_engine::layout::KeyKind::Backspace)
+        .unwrap();
+    let (_, _, top, _) = backspace.bounds();
+    let (x, _) = centre(engine, "en", letter);
+    ((x, top + 0.1), (backspace.x, backspace.y))
+}
+
+#[test]
+fn a_letter_tapped_onto_backspace_is_put_back() {
+    let engine = engine();
+    let (edge, middle) = backspace_taps(&engine, 'l');
+    // "hello" with the second "l" missed downwards onto backspace, which
+    // erased the first: "hel⌫o".
+    let mut session = engine.fresh_user().session("en").unwrap();
+    session.set_context("I said ");
+    tap_word(&mut session, "hel");
+    session.tap(edge.0, edge.1).unwrap();
+    tap_word(&mut session, "o");
+    assert_eq!(session.current_word(), "heo");
+    space(&mut session);
+    let decision = session.last_decision().cloned().unwrap();
+    assert_eq!(session.context(), "I said hello ", "{decision:?}");
+    assert_eq!(decision.action, Action::Applied);
+    assert!(decision.reason.contains("backspace"), "{decision:?}");
+    // Like any autocorrection, a backspace right after it undoes it.
+    session.backspace();
+    assert_eq!(session.current_word(), "heo");
+
+    // A backspace tapped in its middle is meant.
+    let mut session = engine.fresh_user().session("en").unwrap();
+    session.set_context("I said ");
+    tap_word(&mut session, "hel");
+    session.tap(middle.0, middle.1).unwrap();
+    tap_word(&mut session, "o");
+    space(&mut session);
+    let decision = session.last_decision().cloned().unwrap();
+    assert!(!decision.reason.contains("backspace"), "{decision:?}");
+
+    // A letter erased and typed again is the user's own correction.
+    let mut session = engine.fresh_user().session("en").unwrap();
+    session.set_context("I said ");
+    tap_word(&mut session, "helx");
+    session.tap(edge.0, edge.1).unwrap();
+    tap_word(&mut session, "lo");
+    space(&mut session);
+    assert_eq!(session.context(), "I said hello ");
+    assert!(
+        !session
+            .last_decision()
+            .unwrap()
+            .reason
+            .contains("backspace")
+    );
+}
+
+#[test]
+fn a_letter_tapped_onto_backspace_after_a_space_begins_the_next_word() {
+    let engine = engine();
+    let (edge, _) = backspace_taps(&engine, 'l');
+    // "I love you" with the "l" missed onto backspace: the space goes and
+    // "I" is the current word again ("I ⌫ove").
+    let mut session = engine.fresh_user().session("en").unwrap();
+    tap_word(&mut session, "I");
+    space(&mut session);
+    session.tap(edge.0, edge.1).unwrap();
+    assert_eq!((session.context(), session.current_word()), ("", "I"));
+    tap_word(&mut session, "ove");
+    space(&mut session);
+    let decision = session.last_decision().cloned().unwrap();
+    assert_eq!(session.context(), "I love ", "{decision:?}");
+    assert!(decision.reason.contains("backspace"), "{decision:?}");
+}
+
 #[test]
 fn corrections_and_completions_fill_the_strip() {
     let session = typed("hwllo", "I said ");

@@ -123,8 +123,8 @@ const MAX_BREAKS: usize = 3;
 /// stops there.
 const MAX_PIECE_SEARCHES: usize = 32;
 
-/// A tap on the space bar, punctuation or enter is read as a letter only if
-/// that is at least this likely (natural log).
+/// A tap on the space bar, punctuation, enter or backspace is read as a
+/// letter only if that is at least this likely (natural log).
 const MERGE_LETTER_LOG_P: f32 = -2.0;
 
 /// At most this many space-bar readings are tried per word, the likeliest.
@@ -440,6 +440,108 @@ impl<'a> Decoder<'a> {
         (margin >= self.config.autocorrect_margin).then_some((whole, margin))
     }
 
+    /// The margin a correction needs over the typed word: the autocorrect
+    /// margin, and more for a typed word the lexicon knows (`known`, its
+    /// likeliest entry), since such a word is far more often meant than a
+    /// typo that happens to be a word. The extra shrinks to nothing for
+    /// the rarest lexicon words, which are often misspellings themselves
+    /// ("becuase").
+    fn required_margin(&self, known: Option<&WordRef<'_>>) -> f32 {
+        self.config.autocorrect_margin
+            + known.map_or(0.0, |w| {
+                let rarity = (f32::from(w.cost) - f32::from(self.config.keep_cost))
+                    / f32::from(KNOWN_WORD_MARGIN_SPAN);
+                KNOWN_WORD_EXTRA_MARGIN * (1.0 - rarity.clamp(0.0, 1.0))
+            })
+    }
+
+    /// The word typed as `literal` (observations `typed`) read with a letter
+    /// that a tap on backspace erased put back, and that tap read as the
+    /// letter beside it ("mi⌫k" for "milk"): `restored` holds those
+    /// observations, and `backspace_log_p` is the spatial model's
+    /// probability (natural log) that the tap was meant for backspace.
+    /// The restored reading's best word and its margin over the typed
+    /// reading, when that margin reaches what a correction of the typed
+    /// word needs. Like [`merge`](Self::merge), both readings are scored
+    /// with the word-pair model only.
+    pub fn unerase(
+        &self,
+        literal: &str,
+        typed: &[Observation],
+        restored: &[Observation],
+        backspace_log_p: f32,
+    ) -> Option<(String, f32)> {
+        let p_letter = (1.0 - backspace_log_p.exp()).max(1e-6).ln();
+        if !backspace_log_p.is_finite()
+            || p_letter < MERGE_LETTER_LOG_P
+            || restored.len() > MAX_SEGMENTED
+        {
+            return None;
+        }
+        let (restored_score, word) = self.best_word(self.context, restored)?;
+        let key = fold(literal);
+        if fold(&word) == key {
+            return None;
+        }
+        let margin = (restored_score + f64::from(p_letter)
+            - (self.typed_score(literal, typed) + f64::from(backspace_log_p)))
+            as f32;
+        let known = self.pack.exact(&key).min_by_key(|w| w.cost);
+        (margin >= self.required_margin(known.as_ref())).then_some((word, margin))
+    }
+
+    /// The word typed as `literal` (observations `typed`) after a tap on
+    /// backspace erased the separator after the word before, which became
+    /// current again (`reopened`, the first letters of `literal`; `before`,
+    /// the text before the cursor as it was, separator included), read as
+    /// that word, the separator, and a new word whose first letter is the
+    /// tap (`restored`: the tap, then the observations typed after it).
+    /// The new word and the margin of the restored reading over the typed
+    /// one, when that margin reaches what a correction of the typed word
+    /// needs. Scored with the word-pair model only, as
+    /// [`merge`](Self::merge) is.
+    pub fn unerase_separator(
+        &self,
+        literal: &str,
+        typed: &[Observation],
+        (reopened, before): (&str, &str),
+        restored: &[Observation],
+        backspace_log_p: f32,
+    ) -> Option<(String, f32)> {
+        let p_letter = (1.0 - backspace_log_p.exp()).max(1e-6).ln();
+        if !backspace_log_p.is_finite()
+            || p_letter < MERGE_LETTER_LOG_P
+            || restored.len() > MAX_SEGMENTED
+        {
+            return None;
+        }
+        let (second_score, second) = self.best_word(before, restored)?;
+        let first_score = if reopened.is_empty() {
+            0.0
+        } else {
+            let chars: Vec<Observation> = reopened.chars().map(Observation::Char).collect();
+            self.typed_score(reopened, &chars)
+        };
+        let key = fold(literal);
+        let margin = (first_score + second_score + f64::from(p_letter)
+            - (self.typed_score(literal, typed) + f64::from(backspace_log_p)))
+            as f32;
+        let known = self.pack.exact(&key).min_by_key(|w| w.cost);
+        (margin >= self.required_margin(known.as_ref())).then_some((second, margin))
+    }
+
+    /// The score of the word typed as `literal` with `observations`: its
+    /// best reading by the word-pair model, or the word as typed at the
+    /// unknown-word probability if that is higher.
+    fn typed_score(&self, literal: &str, observations: &[Observation]) -> f64 {
+        let key = fold(literal);
+        let weight = f64::from(self.config.touch_weight);
+        let as_typed = unknown_word_log_prob(self.config, &key)
+            - weight * f64::from(self.literal_cost(&key, observations));
+        self.best_word(self.context, observations)
+            .map_or(as_typed, |(score, _)| score.max(as_typed))
+    }
+
     /// Accents and apostrophes the user typed are theirs: a word typed with
     /// them that the lexicon writes that way is not respelled ("tè", not
     /// "te"), a typed hyphen is kept where it joins lexicon words
@@ -612,16 +714,8 @@ impl<'a> Decoder<'a> {
             best.word.surface
         };
         let correction = apply_case(surface, typed_case, info.sentence_start);
-        // A word the lexicon knows, typed as is, is far more often meant
-        // than a typo that happens to be a word: it needs a larger margin.
-        // The extra shrinks to nothing for the rarest lexicon words, which
-        // are often misspellings themselves ("becuase").
-        let required = self.config.autocorrect_margin
-            + known.map_or(0.0, |w| {
-                let rarity = (f32::from(w.cost) - f32::from(self.config.keep_cost))
-                    / f32::from(KNOWN_WORD_MARGIN_SPAN);
-                KNOWN_WORD_EXTRA_MARGIN * (1.0 - rarity.clamp(0.0, 1.0))
-            });
+        // A typed word the lexicon knows needs a larger margin.
+        let required = self.required_margin(known.as_ref());
         let (action, reason) = if margin >= required {
             (
                 Action::Applied,
