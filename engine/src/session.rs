@@ -578,6 +578,7 @@ impl Session {
                 .search
                 .with(|searcher| decoder.suggestions(&self.word, &observations, searcher, k));
             self.add_verbatim(&mut list, k);
+            self.add_unerased(&mut list, k);
             list
         } else {
             self.engine
@@ -586,6 +587,33 @@ impl Session {
         };
         self.add_personal(&mut list, k);
         list
+    }
+
+    /// The word read with a letter erased by a backspace tap put back
+    /// ([`Session::unerased`]), first: what the space will commit. (A
+    /// reading as two words, after an erased space, is left to the space.)
+    fn add_unerased(&self, list: &mut Vec<Suggestion>, k: usize) {
+        if k == 0 || self.erasures.is_empty() {
+            return;
+        }
+        let Some(text) = self.unerased().and_then(|d| d.correction) else {
+            return;
+        };
+        if text.contains(char::is_whitespace) {
+            return;
+        }
+        let score = list.first().map_or(0.0, |s| s.score);
+        let key = fold(&text);
+        list.retain(|s| fold(&s.text) != key);
+        list.insert(
+            0,
+            Suggestion {
+                text,
+                kind: SuggestionKind::Correction,
+                score,
+            },
+        );
+        list.truncate(k);
     }
 
     /// The user's own words that complete the current word, placed by

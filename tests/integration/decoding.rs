@@ -280,6 +280,8 @@ fn a_letter_tapped_onto_backspace_is_put_back() {
     session.tap(edge.0, edge.1).unwrap();
     tap_word(&mut session, "o");
     assert_eq!(session.current_word(), "heo");
+    // The strip offers it first, before the space commits it.
+    assert_eq!(session.suggestions(3)[0].text, "hello");
     space(&mut session);
     let decision = session.last_decision().cloned().unwrap();
     assert_eq!(session.context(), "I said hello ", "{decision:?}");
