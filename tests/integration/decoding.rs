@@ -565,6 +565,9 @@ fn accents_and_elisions_typed_are_kept() {
         ("it", &["p", "o", "'"][..], "po'"),
         ("fr", &["th", "é"][..], "thé"),
         ("fr", &["pr", "e", "ss", "é"][..], "pressé"),
+        // The spelling before 1996: the lexicon writes "dass" and "muss".
+        ("de", &["da", "ß"][..], "daß"),
+        ("de", &["mu", "ß"][..], "muß"),
     ] {
         let mut session = engine().fresh_user().session(language).unwrap();
         session.set_context("Oui ");
@@ -589,6 +592,34 @@ fn accents_and_elisions_typed_are_kept() {
     tap_word(&mut session, "dont");
     space(&mut session);
     assert_eq!(session.context(), "I don't ");
+}
+
+#[test]
+fn a_lexicon_word_is_split_only_by_the_margin_a_correction_needs() {
+    // "Dasein" is a German word (a rare one), and "das" and "ein" are
+    // common: read as two words it would win by far less than the margin
+    // that replacing a known word needs.
+    let mut session = engine().fresh_user().session("de").unwrap();
+    session.set_context("Das ist ");
+    tap_word(&mut session, "Dasein");
+    space(&mut session);
+    assert_eq!(
+        session.context(),
+        "Das ist Dasein ",
+        "{:?}",
+        session.last_decision()
+    );
+    // A run-on of common words the lexicon does not know is still split.
+    let mut session = engine().fresh_user().session("en").unwrap();
+    session.set_context("Yes ");
+    tap_word(&mut session, "iwant");
+    space(&mut session);
+    assert_eq!(
+        session.context(),
+        "Yes I want ",
+        "{:?}",
+        session.last_decision()
+    );
 }
 
 #[test]

@@ -614,10 +614,15 @@ impl<'a> Decoder<'a> {
                 .filter(|w| w.surface.to_lowercase() == lower)
                 .map(|w| w.cost)
                 .min();
+            // Marks typed where the lexicon's usual form has none ("daß",
+            // "muß" in the spelling before 1996; the lexicon writes "dass")
+            // were chosen on purpose: no key types them by itself.
+            let marks_chosen = lower != key && w.surface.to_lowercase() == key;
             // "dont" is "don't", "uber" is "über": the letters are right and
             // the lexicon writes them otherwise, far more often.
             if as_typed.is_none_or(|cost| cost > w.cost.saturating_add(RESTORE_MARGIN))
                 && w.surface.to_lowercase() != lower
+                && !marks_chosen
             {
                 let correction = apply_case(w.surface, TypedCase::of(literal), info.sentence_start);
                 return Decision {
@@ -673,8 +678,10 @@ impl<'a> Decoder<'a> {
         let single = scored
             .first()
             .map_or(typed_score, |(s, _)| s.max(typed_score));
+        // Read as several words, a typed lexicon word needs the margin a
+        // correction of it would.
         if let Some((score, words)) = self.segmented(literal, observations)
-            && score - single >= f64::from(self.config.autocorrect_margin)
+            && score - single >= f64::from(self.required_margin(known.as_ref()))
         {
             let mut text = words.join(" ");
             if TypedCase::of(literal) != TypedCase::Natural || info.sentence_start {
