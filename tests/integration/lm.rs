@@ -357,3 +357,36 @@ fn onnx_runtime_writes_nothing_to_the_home_directory() {
         .collect();
     assert!(written.is_empty(), "ONNX Runtime wrote {written:?}");
 }
+
+#[test]
+fn a_word_the_lexicon_lacks_is_split_only_if_the_model_agrees() {
+    let engine = nib_engine::Engine::builder()
+        .pack_dir(nib_tests::pack_dir(), ["fr", "it"])
+        .language_model(lm_dir(), runtime(), 1)
+        .config(unhurried())
+        .build()
+        .unwrap();
+    // `head`, then the key `low` tapped near its bottom edge (as likely the
+    // space bar below it), then `tail`, all after `context`.
+    let typed = |lang: &str, context: &str, (head, low, tail): (&str, &str, &str)| {
+        let mut session = engine.fresh_user().session(lang).unwrap();
+        session.set_context(context);
+        crate::decoding::tap_word(&mut session, head);
+        let layout = engine.pack(lang).unwrap().layout().clone();
+        let key = layout.keys.iter().find(|k| k.output == low).unwrap();
+        session.tap(key.x, key.y + 0.4).unwrap();
+        crate::decoding::tap_word(&mut session, tail);
+        crate::decoding::space(&mut session);
+        (
+            session.context().to_owned(),
+            session.last_decision().cloned(),
+        )
+    };
+    // The word-pair model reads "De ian", two words it knows and a
+    // space-bar hit; the neural model finds the name the likelier.
+    let (text, decision) = typed("fr", "Avec ", ("De", "b", "ian"));
+    assert_eq!(text, "Avec Debian ", "{decision:?}");
+    // Where the model agrees, the taps are still read as two words.
+    let (text, decision) = typed("it", "Il tempo ", ("di", "v", "ora"));
+    assert_eq!(text, "Il tempo di ora ", "{decision:?}");
+}

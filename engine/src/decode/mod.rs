@@ -587,6 +587,32 @@ impl<'a> Decoder<'a> {
         elided.then(|| format!("{literal:?}: an elision of lexicon words, as typed"))
     }
 
+    /// Whether the neural model, when loaded and within the call's
+    /// budget, finds the words `split` (a reading of the word typed as
+    /// `literal` as several) at least as likely after the context as the
+    /// word as typed. The readings as several words are scored with the
+    /// word-pair model, which knows nothing of a word the lexicon lacks
+    /// but its length: a correctly typed name or rare word ("Debian",
+    /// "divora") would otherwise lose to common words its letters hold
+    /// ("De ian", "di ora"). Without the model, or when it cannot say,
+    /// nothing is vetoed.
+    fn neural_allows_split(&self, split: &str, literal: &str, started: Instant) -> bool {
+        let Some(lm) = self.lm else {
+            return true;
+        };
+        if started.elapsed() >= self.config.lm_budget {
+            return true;
+        }
+        let ids = lm.context_ids_within(self.context, self.config.lm_context_tokens);
+        let Ok(state) = lm.state(&ids) else {
+            return true;
+        };
+        match lm.score_words(&state, &[split, literal]).as_deref() {
+            Ok([Some(split), Some(typed)]) => split >= typed,
+            _ => true,
+        }
+    }
+
     /// The touch decoder's decision for the word typed as `literal`.
     pub fn decide(
         &self,
@@ -682,6 +708,7 @@ impl<'a> Decoder<'a> {
         // correction of it would.
         if let Some((score, words)) = self.segmented(literal, observations)
             && score - single >= f64::from(self.required_margin(known.as_ref()))
+            && self.neural_allows_split(&words.join(" "), literal, started)
         {
             let mut text = words.join(" ");
             if TypedCase::of(literal) != TypedCase::Natural || info.sentence_start {
