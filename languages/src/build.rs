@@ -174,7 +174,8 @@ fn casing_note(recipe: &Recipe) -> String {
 
 /// French elisions ("c'est", "l'homme") are split by the frequency list, so
 /// they are added back, estimated as `P(clitic) · P(word | word starts with a
-/// vowel or h)`.
+/// vowel or h)`, except where the host takes no such clitic
+/// (`Recipe::elision_hosts`: no "s'et", "l'à", "j'il").
 fn add_elisions(
     recipe: &Recipe,
     frequencies: &[(String, u16)],
@@ -201,9 +202,17 @@ fn add_elisions(
         let Some((_, clitic_cost)) = frequencies.iter().find(|(w, _)| w == clitic) else {
             continue;
         };
+        // Words that take only some clitics, or none ("s'et" is no word).
+        let takes = |host: &str| {
+            recipe
+                .elision_hosts
+                .iter()
+                .find(|(word, _)| *word == host)
+                .is_none_or(|(_, clitics)| clitics.contains(clitic))
+        };
         for word in words
             .iter()
-            .filter(|w| vowel_initial(&w.surface) && !w.surface.contains('\''))
+            .filter(|w| vowel_initial(&w.surface) && !w.surface.contains('\'') && takes(&w.surface))
         {
             let prob = p(*clitic_cost) * p(word.cost) / vowel_mass;
             let cost = (-100.0 * prob.log10()).round();

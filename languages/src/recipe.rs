@@ -26,6 +26,10 @@ pub struct Recipe {
     pub compound_heads: bool,
     /// Elided clitics to combine with vowel-initial words (French).
     pub elisions: &'static [&'static str],
+    /// Frequent vowel-initial words that take only some of the clitics
+    /// (none: never elided before): "et" and "ou" never, "à" only "qu'",
+    /// "il" only "s'" and "qu'".
+    pub elision_hosts: &'static [(&'static str, &'static [&'static str])],
 }
 
 /// All languages nib ships.
@@ -38,6 +42,7 @@ pub const RECIPES: &[Recipe] = &[
         one_letter_words: &["a", "i"],
         compound_heads: false,
         elisions: &[],
+        elision_hosts: &[],
     },
     Recipe {
         language: "de",
@@ -47,6 +52,7 @@ pub const RECIPES: &[Recipe] = &[
         one_letter_words: &[],
         compound_heads: true,
         elisions: &[],
+        elision_hosts: &[],
     },
     Recipe {
         language: "fr",
@@ -56,6 +62,22 @@ pub const RECIPES: &[Recipe] = &[
         one_letter_words: &["a", "à", "y", "ô"],
         compound_heads: false,
         elisions: &["c", "d", "j", "l", "m", "n", "s", "t", "qu"],
+        elision_hosts: &[
+            ("et", &[]),
+            ("ou", &[]),
+            ("où", &["d"]),
+            ("à", &["qu"]),
+            ("au", &["qu"]),
+            ("aux", &["qu"]),
+            ("il", &["s", "qu"]),
+            ("ils", &["s", "qu"]),
+            ("elle", &["d", "qu"]),
+            ("elles", &["d", "qu"]),
+            ("on", &["l", "qu"]),
+            ("un", &["d", "l", "qu"]),
+            ("être", &["d", "l", "m", "n", "s", "t", "qu"]),
+            ("une", &["d", "l", "qu"]),
+        ],
     },
     Recipe {
         language: "es",
@@ -65,6 +87,7 @@ pub const RECIPES: &[Recipe] = &[
         one_letter_words: &["a", "e", "o", "u", "y"],
         compound_heads: false,
         elisions: &[],
+        elision_hosts: &[],
     },
     Recipe {
         language: "it",
@@ -74,6 +97,7 @@ pub const RECIPES: &[Recipe] = &[
         one_letter_words: &["a", "e", "i", "o", "è"],
         compound_heads: false,
         elisions: &[],
+        elision_hosts: &[],
     },
     Recipe {
         language: "pt",
@@ -83,6 +107,7 @@ pub const RECIPES: &[Recipe] = &[
         one_letter_words: &["a", "e", "o", "é", "à"],
         compound_heads: false,
         elisions: &[],
+        elision_hosts: &[],
     },
     Recipe {
         language: "ru",
@@ -92,6 +117,7 @@ pub const RECIPES: &[Recipe] = &[
         one_letter_words: &["а", "в", "и", "к", "о", "с", "у", "я"],
         compound_heads: false,
         elisions: &[],
+        elision_hosts: &[],
     },
 ];
 

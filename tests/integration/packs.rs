@@ -59,6 +59,24 @@ fn english_has_pairs_and_casing() {
 }
 
 #[test]
+fn french_elides_where_french_does() {
+    let engine = engine();
+    let fr = engine.pack("fr").unwrap();
+    let listed = |word: &str| fr.exact(&fold(word)).any(|w| w.surface == word);
+    for word in [
+        "c'est", "l'homme", "d'être", "s'il", "qu'il", "qu'à", "d'où", "l'on",
+    ] {
+        assert!(listed(word), "{word} missing");
+    }
+    // Forms no French text has, which typing "set" or "jet" would offer.
+    for word in [
+        "s'et", "c'et", "l'ou", "j'il", "l'à", "d'au", "j'être", "c'être",
+    ] {
+        assert!(!listed(word), "{word} listed");
+    }
+}
+
+#[test]
 fn layouts_have_their_language_letters() {
     let engine = engine();
     let has = |lang: &str, letter: &str| {
