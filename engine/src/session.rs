@@ -463,6 +463,7 @@ impl Session {
             || !self.tapped()
             || !self.decodes()
             || self.reverted.contains(&fold(&self.word))
+            || self.engine.personal().knows(&self.word)
         {
             return None;
         }
@@ -490,7 +491,10 @@ impl Session {
                             (crate::apply_case(&word, typed_case, sentence_start), margin)
                         })
                 }
-                Erased::Separator(before) if before.starts_with(self.context.as_str()) => {
+                // A new word needs letters typed after the tap.
+                Erased::Separator(before)
+                    if at < typed.len() && before.starts_with(self.context.as_str()) =>
+                {
                     let split = self
                         .word
                         .char_indices()

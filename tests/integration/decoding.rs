@@ -301,6 +301,20 @@ fn a_letter_tapped_onto_backspace_is_put_back() {
     let decision = session.last_decision().cloned().unwrap();
     assert!(!decision.reason.contains("backspace"), "{decision:?}");
 
+    // A word the user taught the engine is theirs, however it was typed.
+    let user = engine.fresh_user();
+    let mut session = user.session("en").unwrap();
+    session.set_context("I said ");
+    session.type_text("heo");
+    session.pick("heo");
+    session.set_context("I said ");
+    tap_word(&mut session, "hel");
+    session.tap(edge.0, edge.1).unwrap();
+    tap_word(&mut session, "o");
+    assert_ne!(session.suggestions(3)[0].text, "hello");
+    space(&mut session);
+    assert_eq!(session.context(), "I said heo ", "{:?}", session.last_decision());
+
     // A letter erased and typed again is the user's own correction.
     let mut session = engine.fresh_user().session("en").unwrap();
     session.set_context("I said ");
