@@ -313,7 +313,12 @@ fn a_letter_tapped_onto_backspace_is_put_back() {
     tap_word(&mut session, "o");
     assert_ne!(session.suggestions(3)[0].text, "hello");
     space(&mut session);
-    assert_eq!(session.context(), "I said heo ", "{:?}", session.last_decision());
+    assert_eq!(
+        session.context(),
+        "I said heo ",
+        "{:?}",
+        session.last_decision()
+    );
 
     // A letter erased and typed again is the user's own correction.
     let mut session = engine.fresh_user().session("en").unwrap();
