@@ -478,6 +478,15 @@ fn words_that_come_out_wrong_are_listed() {
         );
         assert_eq!(m.language, "en");
     }
+    // Each says why the autocorrect committed what it did.
+    assert!(
+        tally.mistakes.iter().any(|m| m
+            .decision
+            .as_deref()
+            .is_some_and(|reason| reason.contains("margin"))),
+        "{:?}",
+        tally.mistakes
+    );
     // Merged tallies keep them in order, up to the cap.
     let mut merged = tally.clone();
     merged.merge(&tally);

@@ -316,6 +316,10 @@ pub struct Mistake {
     /// wrong and kept), `miscorrected` (typed wrong, changed to another
     /// wrong word), or `ink` (handwriting read wrong).
     pub kind: String,
+    /// Why the autocorrect committed what it did (the last decision's
+    /// reason), when it decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
 }
 
 /// Everything a replay counted: mergeable across shards.
@@ -700,6 +704,8 @@ struct Token {
     measurable: bool,
     committed: Vec<String>,
     typed: Vec<String>,
+    /// The reason of the autocorrect decision at the last commit.
+    decision: Option<String>,
     /// Next-word counts, added when the token closes.
     pending: Metrics,
 }
@@ -724,6 +730,7 @@ impl Token {
             measurable: true,
             committed: Vec::new(),
             typed: Vec::new(),
+            decision: None,
             pending: Metrics::default(),
         }
     }
@@ -772,6 +779,7 @@ impl Token {
             typed,
             committed,
             kind: kind.to_owned(),
+            decision: self.decision.clone(),
         })
     }
 
@@ -950,6 +958,7 @@ impl SessionReplay {
                         _ => token.committed.push(word),
                     }
                     token.typed.push(before);
+                    token.decision = self.session.last_decision().map(|d| d.reason.clone());
                     token.open = false;
                     // Split again at the commit: "movie to" for "movievto",
                     // "be really mad" for "bevreallybmad".
