@@ -469,6 +469,10 @@ impl Session {
         }
         let decoder = self.decoder()?;
         let typed = self.observations();
+        // The word as typed, from the search kept between keystrokes.
+        let typed_score = self
+            .search
+            .with(|searcher| decoder.typed_score(&self.word, &typed, searcher));
         let mut best: Option<(String, f32)> = None;
         for erasure in &self.erasures {
             let at = erasure.at.min(typed.len());
@@ -483,7 +487,7 @@ impl Session {
                     let mut restored = typed.clone();
                     restored.splice(at..at, [erased, tap]);
                     decoder
-                        .unerase(&self.word, &typed, &restored, erasure.backspace_log_p)
+                        .unerase(&self.word, typed_score, &restored, erasure.backspace_log_p)
                         .map(|(word, margin)| {
                             let sentence_start =
                                 crate::analyse_context(&self.context).sentence_start;
@@ -506,7 +510,7 @@ impl Session {
                     decoder
                         .unerase_separator(
                             &self.word,
-                            &typed,
+                            typed_score,
                             (first, before),
                             &restored,
                             erasure.backspace_log_p,

@@ -311,7 +311,7 @@ fn a_letter_tapped_onto_backspace_is_put_back() {
     tap_word(&mut session, "hel");
     session.tap(edge.0, edge.1).unwrap();
     tap_word(&mut session, "o");
-    assert_ne!(session.suggestions(3)[0].text, "hello");
+    assert!(session.suggestions(3).iter().all(|s| s.text != "hello"));
     space(&mut session);
     assert_eq!(
         session.context(),

@@ -290,6 +290,13 @@ impl<'a> Decoder<'a> {
     /// The likeliest lexicon word for `observations` after `context`, with
     /// its score (language model + touch), if any.
     fn best_word(&self, context: &str, observations: &[Observation]) -> Option<(f64, String)> {
+        let prefixes = search::search(self.pack, self.model, observations, &self.params());
+        self.best_word_of(context, &prefixes)
+    }
+
+    /// [`best_word`](Self::best_word) among the words of `prefixes`, the
+    /// search of the observations.
+    fn best_word_of(&self, context: &str, prefixes: &[Prefix]) -> Option<(f64, String)> {
         // The word-pair model only: these readings are extra, tried at a
         // commit, and must not spend the neural model's budget again.
         let decoder = Decoder {
@@ -297,9 +304,8 @@ impl<'a> Decoder<'a> {
             lm: None,
             ..*self
         };
-        let prefixes = search::search(self.pack, self.model, observations, &self.params());
         let candidates =
-            self.exact_words(&prefixes, |w| !w.offensive, |_| SuggestionKind::Correction);
+            self.exact_words(prefixes, |w| !w.offensive, |_| SuggestionKind::Correction);
         let previous = analyse(context)
             .previous_word
             .and_then(|w| self.pack.lookup(w));
@@ -420,10 +426,7 @@ impl<'a> Decoder<'a> {
         separator_log_p: f32,
         second: &[Observation],
     ) -> Option<(String, f32)> {
-        let p_letter = (1.0 - separator_log_p.exp()).max(1e-6).ln();
-        if !separator_log_p.is_finite() || p_letter < MERGE_LETTER_LOG_P {
-            return None;
-        }
+        let p_letter = letter_log_p(separator_log_p)?;
         let mut merged = first.to_vec();
         merged.push(Observation::Tap { x: tap.0, y: tap.1 });
         merged.extend_from_slice(second);
@@ -434,7 +437,7 @@ impl<'a> Decoder<'a> {
         let (first_score, first_word) = self.best_word(context_before, first)?;
         let after = format!("{context_before}{first_word} ");
         let (second_score, _) = self.best_word(&after, second)?;
-        let margin = (whole_score + f64::from(p_letter)
+        let margin = (whole_score + p_letter
             - (first_score + second_score + f64::from(separator_log_p)))
             as f32;
         (margin >= self.config.autocorrect_margin).then_some((whole, margin))
@@ -455,64 +458,52 @@ impl<'a> Decoder<'a> {
             })
     }
 
-    /// The word typed as `literal` (observations `typed`) read with a letter
-    /// that a tap on backspace erased put back, and that tap read as the
-    /// letter beside it ("mi⌫k" for "milk"): `restored` holds those
-    /// observations, and `backspace_log_p` is the spatial model's
-    /// probability (natural log) that the tap was meant for backspace.
-    /// The restored reading's best word and its margin over the typed
-    /// reading, when that margin reaches what a correction of the typed
-    /// word needs. Like [`merge`](Self::merge), both readings are scored
-    /// with the word-pair model only.
+    /// The word typed as `literal` read with a letter that a tap on
+    /// backspace erased put back, and that tap read as the letter beside it
+    /// ("mi⌫k" for "milk"): `restored` holds those observations,
+    /// `backspace_log_p` is the spatial model's probability (natural log)
+    /// that the tap was meant for backspace, and `typed_score` the word as
+    /// typed ([`typed_score`](Self::typed_score)). The restored reading's
+    /// best word and its margin over the typed reading, when that margin
+    /// reaches what a correction of the typed word needs. Like
+    /// [`merge`](Self::merge), scored with the word-pair model only.
     pub fn unerase(
         &self,
         literal: &str,
-        typed: &[Observation],
+        typed_score: f64,
         restored: &[Observation],
         backspace_log_p: f32,
     ) -> Option<(String, f32)> {
-        let p_letter = (1.0 - backspace_log_p.exp()).max(1e-6).ln();
-        if !backspace_log_p.is_finite()
-            || p_letter < MERGE_LETTER_LOG_P
-            || restored.len() > MAX_SEGMENTED
-        {
+        letter_log_p(backspace_log_p)?;
+        if restored.len() > MAX_SEGMENTED {
             return None;
         }
-        let (restored_score, word) = self.best_word(self.context, restored)?;
-        let key = fold(literal);
-        if fold(&word) == key {
+        let (score, word) = self.best_word(self.context, restored)?;
+        if fold(&word) == fold(literal) {
             return None;
         }
-        let margin = (restored_score + f64::from(p_letter)
-            - (self.typed_score(literal, typed) + f64::from(backspace_log_p)))
-            as f32;
-        let known = self.pack.exact(&key).min_by_key(|w| w.cost);
-        (margin >= self.required_margin(known.as_ref())).then_some((word, margin))
+        let margin = self.unerased_margin(literal, score, typed_score, backspace_log_p)?;
+        Some((word, margin))
     }
 
-    /// The word typed as `literal` (observations `typed`) after a tap on
-    /// backspace erased the separator after the word before, which became
-    /// current again (`reopened`, the first letters of `literal`; `before`,
-    /// the text before the cursor as it was, separator included), read as
-    /// that word, the separator, and a new word whose first letter is the
-    /// tap (`restored`: the tap, then the observations typed after it).
-    /// The new word and the margin of the restored reading over the typed
-    /// one, when that margin reaches what a correction of the typed word
-    /// needs. Scored with the word-pair model only, as
-    /// [`merge`](Self::merge) is.
+    /// The word typed as `literal` after a tap on backspace erased the
+    /// separator after the word before, which became current again
+    /// (`reopened`, the first letters of `literal`; `before`, the text
+    /// before the cursor as it was, separator included), read as that
+    /// word, the separator, and a new word whose first letter is the tap
+    /// (`restored`: the tap, then the observations typed after it). The
+    /// new word and the margin of that reading over the typed one
+    /// (`typed_score`), as [`unerase`](Self::unerase) gives them.
     pub fn unerase_separator(
         &self,
         literal: &str,
-        typed: &[Observation],
+        typed_score: f64,
         (reopened, before): (&str, &str),
         restored: &[Observation],
         backspace_log_p: f32,
     ) -> Option<(String, f32)> {
-        let p_letter = (1.0 - backspace_log_p.exp()).max(1e-6).ln();
-        if !backspace_log_p.is_finite()
-            || p_letter < MERGE_LETTER_LOG_P
-            || restored.len() > MAX_SEGMENTED
-        {
+        letter_log_p(backspace_log_p)?;
+        if restored.len() > MAX_SEGMENTED {
             return None;
         }
         let (second_score, second) = self.best_word(before, restored)?;
@@ -520,25 +511,47 @@ impl<'a> Decoder<'a> {
             0.0
         } else {
             let chars: Vec<Observation> = reopened.chars().map(Observation::Char).collect();
-            self.typed_score(reopened, &chars)
+            self.typed_score(reopened, &chars, &mut Searcher::default())
         };
-        let key = fold(literal);
-        let margin = (first_score + second_score + f64::from(p_letter)
-            - (self.typed_score(literal, typed) + f64::from(backspace_log_p)))
-            as f32;
-        let known = self.pack.exact(&key).min_by_key(|w| w.cost);
-        (margin >= self.required_margin(known.as_ref())).then_some((second, margin))
+        let score = first_score + second_score;
+        let margin = self.unerased_margin(literal, score, typed_score, backspace_log_p)?;
+        Some((second, margin))
+    }
+
+    /// The margin of a reading that took a tap on backspace for a letter
+    /// (`score`) over the word typed as `literal` (`typed_score`), the
+    /// tap's odds of each included, if it reaches what a correction of the
+    /// typed word needs.
+    fn unerased_margin(
+        &self,
+        literal: &str,
+        score: f64,
+        typed_score: f64,
+        backspace_log_p: f32,
+    ) -> Option<f32> {
+        let p_letter = letter_log_p(backspace_log_p)?;
+        let margin = (score + p_letter - (typed_score + f64::from(backspace_log_p))) as f32;
+        let known = self.pack.exact(&fold(literal)).min_by_key(|w| w.cost);
+        (margin >= self.required_margin(known.as_ref())).then_some(margin)
     }
 
     /// The score of the word typed as `literal` with `observations`: its
     /// best reading by the word-pair model, or the word as typed at the
-    /// unknown-word probability if that is higher.
-    fn typed_score(&self, literal: &str, observations: &[Observation]) -> f64 {
+    /// unknown-word probability if that is higher. `searcher` holds the
+    /// search of the observations so far (the session's, kept between
+    /// keystrokes) and is brought up to date.
+    pub fn typed_score(
+        &self,
+        literal: &str,
+        observations: &[Observation],
+        searcher: &mut Searcher,
+    ) -> f64 {
         let key = fold(literal);
         let weight = f64::from(self.config.touch_weight);
         let as_typed = unknown_word_log_prob(self.config, &key)
             - weight * f64::from(self.literal_cost(&key, observations));
-        self.best_word(self.context, observations)
+        let prefixes = self.prefixes(observations, searcher);
+        self.best_word_of(self.context, &prefixes)
             .map_or(as_typed, |(score, _)| score.max(as_typed))
     }
 
@@ -782,6 +795,15 @@ impl<'a> Decoder<'a> {
             reason,
         }
     }
+}
+
+/// Natural log of the probability that a tap on a key that types no
+/// letter (the space bar, punctuation, enter, backspace) was meant for a
+/// letter instead, given `key_log_p`, the spatial model's for that key;
+/// `None` when that is less likely than [`MERGE_LETTER_LOG_P`].
+fn letter_log_p(key_log_p: f32) -> Option<f64> {
+    let p_letter = (1.0 - key_log_p.exp()).max(1e-6).ln();
+    (key_log_p.is_finite() && p_letter >= MERGE_LETTER_LOG_P).then_some(f64::from(p_letter))
 }
 
 /// The baseline corrector, a classic spelling corrector: a typed word the
