@@ -172,6 +172,29 @@ fn a_first_tap_meant_for_shift_is_dropped() {
     let by_shift = cost_without_first(zx + 0.4 * (sx - zx), zy + 0.4 * (sy - zy));
     let by_x = cost_without_first(zx + 0.4 * (xx - zx), zy + 0.4 * (xy - zy));
     assert!(by_shift + 1.0 < by_x, "{by_shift} {by_x}");
+
+    // Read as shift, the tap asked for a capital: the correction of a
+    // word the lexicon writes in lower case gets one, in the strip and at
+    // the commit; a stray by "x" is only dropped.
+    let typed_after = |x: f32, y: f32| {
+        let mut session = engine.fresh_user().session("en").unwrap();
+        session.set_context("We said ");
+        session.tap(x, y).unwrap();
+        tap_word(&mut session, "hello");
+        let first = session.suggestions(3)[0].text.clone();
+        space(&mut session);
+        (first, session.context().to_owned())
+    };
+    let (first, committed) = typed_after(zx + 0.4 * (sx - zx), zy + 0.4 * (sy - zy));
+    assert_eq!(
+        (first.as_str(), committed.as_str()),
+        ("Hello", "We said Hello ")
+    );
+    let (first, committed) = typed_after(zx + 0.4 * (xx - zx), zy + 0.4 * (xy - zy));
+    assert_eq!(
+        (first.as_str(), committed.as_str()),
+        ("hello", "We said hello ")
+    );
 }
 
 #[test]

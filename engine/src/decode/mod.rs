@@ -22,7 +22,7 @@ use crate::engine::Config;
 use crate::lm::NeuralLm;
 use crate::pack::{HEAVY_PREFIX_LIMIT, LanguagePack, WordRef};
 use crate::suggest::{Candidate, Ranking, Stages, Suggestion, SuggestionKind, followers_of};
-use crate::text::case::{TypedCase, apply_case};
+use crate::text::case::{TypedCase, apply_case, capitalise};
 use crate::text::context::analyse;
 use crate::text::fold::{fold, folded_starts_with};
 
@@ -250,12 +250,14 @@ impl<'a> Decoder<'a> {
         let info = analyse(self.context);
         let previous = info.previous_word.and_then(|w| self.pack.lookup(w));
         let followers = followers_of(self.pack, previous);
-        self.ranking(started, self.config.lm_weight).rank(
-            candidates,
-            &followers,
-            TypedCase::of(literal),
-            k,
-        )
+        let typed_case = TypedCase::of(literal);
+        let (mut list, stages) = self
+            .ranking(started, self.config.lm_weight)
+            .rank(candidates, &followers, typed_case, k);
+        if typed_case == TypedCase::Natural {
+            capitalise_shifted(&mut list, &prefixes, &literal_key);
+        }
+        (list, stages)
     }
 
     /// The cost of the observations read as exactly `key`.
@@ -750,7 +752,14 @@ impl<'a> Decoder<'a> {
         // Of the ways the lexicon writes the best key, the one in the case
         // the user typed ("like", not "Like", for "liks").
         let best_key = fold(best.word.surface);
-        let typed_case = TypedCase::of(literal);
+        let mut typed_case = TypedCase::of(literal);
+        // A first tap read as a shift that missed: the word was meant
+        // with a capital ("apleaze" is "Please").
+        if typed_case == TypedCase::Natural
+            && prefixes.iter().any(|p| p.shifted && p.key == best_key)
+        {
+            typed_case = TypedCase::Capitalised;
+        }
         let surface = if typed_case == TypedCase::Natural {
             self.pack
                 .exact(&best_key)
@@ -804,6 +813,22 @@ impl<'a> Decoder<'a> {
 fn letter_log_p(key_log_p: f32) -> Option<f64> {
     let p_letter = (1.0 - key_log_p.exp()).max(1e-6).ln();
     (key_log_p.is_finite() && p_letter >= MERGE_LETTER_LOG_P).then_some(f64::from(p_letter))
+}
+
+/// Capitalises the corrections in `list` that read the first tap as a
+/// shift that missed (they come from a [`Prefix::shifted`] prefix and do
+/// not continue the letters typed, `literal_key`), as the decision would
+/// commit them.
+fn capitalise_shifted(list: &mut [Suggestion], prefixes: &[Prefix], literal_key: &str) {
+    for suggestion in list {
+        let key = fold(&suggestion.text);
+        let shifted = prefixes
+            .iter()
+            .any(|p| p.shifted && !p.key.is_empty() && key.starts_with(p.key.as_str()));
+        if shifted && !key.starts_with(literal_key) {
+            suggestion.text = capitalise(&suggestion.text);
+        }
+    }
 }
 
 /// The baseline corrector, a classic spelling corrector: a typed word the

@@ -79,6 +79,9 @@ pub struct Prefix {
     pub value: Option<u64>,
     /// Edits used.
     pub edits: u8,
+    /// Whether the first tap was read as a tap meant for shift (a stray
+    /// that typed a letter beside it): the word was meant with a capital.
+    pub shifted: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +91,7 @@ struct Hyp {
     /// Inline up to 24 bytes: extending a hypothesis allocates nothing.
     key: CompactString,
     edits: u8,
+    shifted: bool,
 }
 
 /// One step of the input: the candidate folded characters and their
@@ -96,6 +100,9 @@ struct Hyp {
 struct Step {
     keys: Vec<(char, f32)>,
     stray: f32,
+    /// A first tap likelier meant for shift than for the space bar, and
+    /// cheaper as a stray for it.
+    shift: bool,
 }
 
 /// How likely (natural log) a word is to start with a tap on shift, or on
@@ -120,13 +127,18 @@ fn steps(
                 return Vec::new();
             }
             let mut stray = params.insertion;
+            let mut shift = false;
             if searched == 0 {
-                let meant = model.space_or_shift_log_p(x, y) + WORD_START_NON_LETTER_LOG_P;
+                let either = model.space_or_shift_log_p(x, y);
+                let meant = either + WORD_START_NON_LETTER_LOG_P;
+                // Shift's share is over half of the two's.
+                shift = -meant < stray && either > model.space_log_p(x, y) + std::f32::consts::LN_2;
                 stray = stray.min(-meant);
             }
             vec![Step {
                 keys: keys.iter().map(|k| (k.character, k.log_p)).collect(),
                 stray,
+                shift,
             }]
         }
         Observation::Char(c) => {
@@ -136,6 +148,7 @@ fn steps(
                 .map(|f| Step {
                     keys: vec![(f, 0.0)],
                     stray: params.insertion,
+                    shift: false,
                 })
                 .collect()
         }
@@ -256,6 +269,7 @@ impl Searcher {
                     cost: 0.0,
                     key: CompactString::default(),
                     edits: 0,
+                    shifted: false,
                 },
             );
             self.layers.push(root);
@@ -292,6 +306,7 @@ impl Searcher {
                             cost: h.cost - p1 - p2 + params.transposition,
                             key,
                             edits: h.edits + 1,
+                            shifted: h.shifted,
                         });
                     }
                 }
@@ -317,6 +332,7 @@ impl Searcher {
                             cost: h.cost + params.omission,
                             key,
                             edits: h.edits + 1,
+                            shifted: h.shifted,
                         }
                     })
             })
@@ -335,6 +351,7 @@ impl Searcher {
                             cost: h.cost - log_p,
                             key,
                             edits: h.edits,
+                            shifted: h.shifted,
                         },
                     );
                 }
@@ -346,6 +363,7 @@ impl Searcher {
                     Hyp {
                         cost: h.cost + self.steps[i].stray,
                         edits: h.edits + 1,
+                        shifted: h.shifted || (i == 0 && self.steps[i].shift),
                         ..h.clone()
                     },
                 );
@@ -390,6 +408,7 @@ impl Searcher {
                     cost: h.cost,
                     value,
                     edits: h.edits,
+                    shifted: h.shifted,
                 }
             })
             .collect()
