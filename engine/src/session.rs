@@ -35,8 +35,8 @@ const WORD_LIMIT: usize = 1024;
 /// letter ([`Session::tap`]).
 const STRAY_TAP: f32 = 0.3;
 
-/// Most erasures by backspace taps kept for one word's decision (the
-/// latest).
+/// Most erasures by backspace or shift taps kept for one word's decision
+/// (the latest).
 const MAX_ERASURES: usize = 2;
 
 /// What kind of text a field holds, as the host's editor reports it
@@ -113,36 +113,49 @@ pub struct Session {
     /// The word just committed by a tap on the space bar, which may have
     /// been meant for a letter: judged when the next word is committed.
     split: Option<Split>,
-    /// Letters of the current word erased by taps on backspace that may
-    /// have been meant for a letter: judged when the word is committed.
+    /// Letters of the current word erased by taps on backspace, or lost to
+    /// a tap on shift, that may have been meant for a letter: judged when
+    /// the word is committed.
     erasures: Vec<Erasure>,
 }
 
-/// A character erased by a tap on backspace near a letter: a letter of
-/// the current word ("mi⌫k", the tap meant for the "l" above backspace) or
-/// the space before it ("He ⌫ost", meant for "He lost"; the word before
-/// the space became current again).
+/// A letter lost to a tap on a key near it that types none: backspace,
+/// which erased a letter of the current word ("mi⌫k", the tap meant for
+/// the "l" above backspace) or the space before it ("He ⌫ost", meant for
+/// "He lost"; the word before the space became current again), or shift
+/// at the start of a word ("⇧t" for "at": the "a" beside shift).
 #[derive(Debug, Clone)]
 struct Erasure {
-    /// Where the erased character stood in the word, in characters.
+    /// Where the lost letter stood in the word, in characters.
     at: usize,
     /// What was erased.
     erased: Erased,
-    /// Where backspace was tapped.
+    /// Where the key was tapped.
     tap: (f32, f32),
-    /// Natural log of the probability that the tap was meant for
-    /// backspace.
-    backspace_log_p: f32,
+    /// Natural log of the probability that the tap was meant for the key.
+    key_log_p: f32,
 }
 
-/// The character a backspace tap erased.
+/// What a tap on backspace or shift did instead of typing a letter.
 #[derive(Debug, Clone)]
 enum Erased {
-    /// A letter of the word and where it was tapped.
+    /// Backspace erased a letter of the word, tapped there.
     Letter(char, Option<(f32, f32)>),
-    /// The separator after the word before: the text before the cursor
-    /// as it was, separator included.
+    /// Backspace erased the separator after the word before: the text
+    /// before the cursor as it was, separator included.
     Separator(String),
+    /// Shift, tapped before the word's first letter, made it a capital.
+    Shift,
+}
+
+impl Erased {
+    /// The key tapped, for a decision's reason.
+    fn key(&self) -> &'static str {
+        match self {
+            Self::Letter(..) | Self::Separator(_) => "backspace",
+            Self::Shift => "shift",
+        }
+    }
 }
 
 /// A word committed by a tap on a key that types no letter (the space
@@ -311,7 +324,7 @@ impl Session {
             KeyKind::Punctuation => {
                 self.type_separator(&key.output, (x, y), key, "punctuation");
             }
-            KeyKind::Shift => self.shift = !self.shift,
+            KeyKind::Shift => self.shift_tapped((x, y), key),
             KeyKind::Backspace => self.backspace_tapped((x, y), key),
             KeyKind::Space => self.type_separator(" ", (x, y), key, "the space bar"),
             KeyKind::Enter => self.type_separator("\n", (x, y), key, "enter"),
@@ -396,7 +409,9 @@ impl Session {
             .truncate(self.taps.len().saturating_sub(before - after));
         // A letter erased before an earlier erasure's place: the user is
         // deleting on purpose.
-        self.erasures.retain(|e| e.at <= after);
+        // A capital from shift is gone with the first letter.
+        self.erasures
+            .retain(|e| e.at <= after && (after > 0 || !matches!(e.erased, Erased::Shift)));
         if self.word.is_empty() {
             // Deleting into a word of the context makes it current again.
             let start = word_start(&self.context);
@@ -441,8 +456,26 @@ impl Session {
             Erased::Separator(_) if before == 0 => after,
             _ => return,
         };
-        let backspace_log_p = self.spatial_log_p(at.0, at.1, key);
-        if backspace_log_p.is_finite() && backspace_log_p < 0.0 {
+        self.remember_erasure(erased_at, erased, at, key);
+    }
+
+    /// A tap on shift at `at`: the next letter is a capital (a second tap
+    /// takes it back). Before a word's first letter, near enough a letter
+    /// to have been meant for it, it is remembered for the word's decision
+    /// to weigh ("⇧t" for "at").
+    fn shift_tapped(&mut self, at: (f32, f32), key: &Key) {
+        self.shift = !self.shift;
+        self.erasures.retain(|e| !matches!(e.erased, Erased::Shift));
+        if self.shift && self.word.is_empty() && self.decodes() {
+            self.remember_erasure(0, Erased::Shift, at, key);
+        }
+    }
+
+    /// Remembers that a tap at `at` on `key` did `erased` at letter `at`
+    /// of the word, if the tap may have been meant for a letter.
+    fn remember_erasure(&mut self, erased_at: usize, erased: Erased, at: (f32, f32), key: &Key) {
+        let key_log_p = self.spatial_log_p(at.0, at.1, key);
+        if key_log_p.is_finite() && key_log_p < 0.0 {
             if self.erasures.len() == MAX_ERASURES {
                 self.erasures.remove(0);
             }
@@ -450,7 +483,7 @@ impl Session {
                 at: erased_at,
                 erased,
                 tap: at,
-                backspace_log_p,
+                key_log_p,
             });
         }
     }
@@ -473,7 +506,7 @@ impl Session {
         let typed_score = self
             .search
             .with(|searcher| decoder.typed_score(&self.word, &typed, searcher));
-        let mut best: Option<(String, f32)> = None;
+        let mut best: Option<(String, f32, &str)> = None;
         for erasure in &self.erasures {
             let at = erasure.at.min(typed.len());
             let (x, y) = erasure.tap;
@@ -487,7 +520,7 @@ impl Session {
                     let mut restored = typed.clone();
                     restored.splice(at..at, [erased, tap]);
                     decoder
-                        .unerase(&self.word, typed_score, &restored, erasure.backspace_log_p)
+                        .unerase(&self.word, typed_score, &restored, erasure.key_log_p)
                         .map(|(word, margin)| {
                             let sentence_start =
                                 crate::analyse_context(&self.context).sentence_start;
@@ -513,7 +546,7 @@ impl Session {
                             typed_score,
                             (first, before),
                             &restored,
-                            erasure.backspace_log_p,
+                            erasure.key_log_p,
                         )
                         .map(|(word, margin)| {
                             let sentence_start = crate::analyse_context(before).sentence_start;
@@ -523,21 +556,36 @@ impl Session {
                         })
                 }
                 Erased::Separator(_) => None,
+                // The capital came from the tap, read as the first letter.
+                Erased::Shift if self.word.starts_with(char::is_uppercase) => {
+                    let mut restored = vec![tap];
+                    restored.extend_from_slice(&typed);
+                    decoder
+                        .unerase(&self.word, typed_score, &restored, erasure.key_log_p)
+                        .map(|(word, margin)| {
+                            let sentence_start =
+                                crate::analyse_context(&self.context).sentence_start;
+                            let rest: String = self.word.chars().skip(1).collect();
+                            let typed_case = crate::TypedCase::of(&rest);
+                            (crate::apply_case(&word, typed_case, sentence_start), margin)
+                        })
+                }
+                Erased::Shift => None,
             };
             if let Some((text, margin)) = reading
-                && best.as_ref().is_none_or(|(_, m)| margin > *m)
+                && best.as_ref().is_none_or(|(_, m, _)| margin > *m)
             {
-                best = Some((text, margin));
+                best = Some((text, margin, erasure.erased.key()));
             }
         }
-        let (correction, margin) = best?;
+        let (correction, margin, key) = best?;
         Some(Decision {
             typed: self.word.clone(),
             correction: Some(correction),
             action: Action::Applied,
             stage: Corrector::Spatial,
             margin,
-            reason: format!("backspace tapped for a letter: {margin:.2} above the word as typed"),
+            reason: format!("{key} tapped for a letter: {margin:.2} above the word as typed"),
         })
     }
 

@@ -198,6 +198,45 @@ fn a_first_tap_meant_for_shift_is_dropped() {
 }
 
 #[test]
+fn a_tap_on_shift_before_a_word_may_be_its_first_letter() {
+    // "zebra" with the "z" missed leftwards onto shift: "⇧ebra" types
+    // "Ebra".
+    let engine = engine();
+    let layout = engine.pack("en").unwrap().layout();
+    let shift = layout
+        .keys
+        .iter()
+        .find(|k| k.kind == nib_engine::layout::KeyKind::Shift)
+        .unwrap();
+    let (_, right, _, _) = shift.bounds();
+    let (_, zy) = centre(&engine, "en", 'z');
+    let typed = |x: f32| {
+        let mut session = engine.fresh_user().session("en").unwrap();
+        session.set_context("At the zoo we saw a ");
+        session.tap(x, zy).unwrap();
+        tap_word(&mut session, "ebra");
+        let word = session.current_word().to_owned();
+        let first = session.suggestions(3)[0].text.clone();
+        space(&mut session);
+        (
+            word,
+            first,
+            session.context().to_owned(),
+            session.last_decision().cloned(),
+        )
+    };
+    let (word, first, context, decision) = typed(right - 0.05);
+    assert_eq!(word, "Ebra");
+    assert_eq!(first, "zebra", "{context:?} {decision:?}");
+    assert_eq!(context, "At the zoo we saw a zebra ", "{decision:?}");
+    assert!(decision.unwrap().reason.contains("shift"));
+    // A tap in the middle of shift is meant: the capital stays.
+    let (word, _, context, decision) = typed(shift.x);
+    assert_eq!(word, "Ebra");
+    assert!(context.contains(" E"), "{context:?} {decision:?}");
+}
+
+#[test]
 fn a_letter_tapped_onto_the_space_bar_joins_the_two_halves() {
     let mut session = engine().fresh_user().session("en").unwrap();
     session.set_context("Tell me ");

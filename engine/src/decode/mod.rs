@@ -462,10 +462,12 @@ impl<'a> Decoder<'a> {
 
     /// The word typed as `literal` read with a letter that a tap on
     /// backspace erased put back, and that tap read as the letter beside it
-    /// ("mi⌫k" for "milk"): `restored` holds those observations,
-    /// `backspace_log_p` is the spatial model's probability (natural log)
-    /// that the tap was meant for backspace, and `typed_score` the word as
-    /// typed ([`typed_score`](Self::typed_score)). The restored reading's
+    /// ("mi⌫k" for "milk"), or with a tap on shift before its first letter
+    /// read as a letter ("⇧t" for "at"): `restored` holds those
+    /// observations, `backspace_log_p` is the spatial model's probability
+    /// (natural log) that the tap was meant for its key, backspace or
+    /// shift, and `typed_score` the word as typed
+    /// ([`typed_score`](Self::typed_score)). The restored reading's
     /// best word and its margin over the typed reading, when that margin
     /// reaches what a correction of the typed word needs. Like
     /// [`merge`](Self::merge), scored with the word-pair model only.
