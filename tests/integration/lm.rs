@@ -390,3 +390,37 @@ fn a_word_the_lexicon_lacks_is_split_only_if_the_model_agrees() {
     let (text, decision) = typed("it", "Il tempo ", ("di", "v", "ora"));
     assert_eq!(text, "Il tempo di ora ", "{decision:?}");
 }
+
+#[test]
+fn letters_that_are_a_word_and_an_elision_are_the_models_call() {
+    let with_model = nib_engine::Engine::builder()
+        .pack_dir(nib_tests::pack_dir(), ["fr"])
+        .language_model(lm_dir(), runtime(), 1)
+        .config(unhurried())
+        .build()
+        .unwrap();
+    let without = nib_engine::Engine::builder()
+        .pack_dir(nib_tests::pack_dir(), ["fr"])
+        .build()
+        .unwrap();
+    let typed = |engine: &nib_engine::Engine, context: &str, letters: &str| {
+        let mut session = engine.fresh_user().session("fr").unwrap();
+        session.set_context(context);
+        crate::decoding::tap_word(&mut session, letters);
+        crate::decoding::space(&mut session);
+        session.context().to_owned()
+    };
+    // "lune" is a word, and "l'une" typed without its apostrophe.
+    assert_eq!(
+        typed(&with_model, "Regarde la ", "lune"),
+        "Regarde la lune "
+    );
+    assert_eq!(
+        typed(&with_model, "Il a deux filles. Il aime ", "lune"),
+        "Il a deux filles. Il aime l'une "
+    );
+    // Without the model the lexicon's far likelier form is taken.
+    assert_eq!(typed(&without, "Regarde la ", "lune"), "Regarde la l'une ");
+    // Letters the model finds rarer than the elision are the elision.
+    assert_eq!(typed(&with_model, "Oui ", "cest"), "Oui c'est ");
+}

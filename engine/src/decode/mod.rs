@@ -590,18 +590,26 @@ impl<'a> Decoder<'a> {
         {
             return Some(format!("{literal:?} is a lexicon word, marks as typed"));
         }
-        // Elisions ("l'unica", "c'è", "po'") in the languages that write
-        // them: a short elided word and a lexicon word, or a word cut short.
+        self.is_elision(literal)
+            .then(|| format!("{literal:?}: an elision of lexicon words, as typed"))
+    }
+
+    /// Whether `word` is an elision ("l'unica", "c'è", "po'") in a
+    /// language that writes them: a short elided word and a lexicon word,
+    /// or a lexicon word cut short.
+    fn is_elision(&self, word: &str) -> bool {
         if !matches!(self.pack.language(), "fr" | "it" | "pt") {
-            return None;
+            return false;
         }
-        let (head, tail) = literal.rsplit_once(crate::text::fold::is_apostrophe)?;
-        let elided = if tail.is_empty() {
+        let known = |w: &str| self.pack.exact(&fold(w)).next().is_some();
+        let Some((head, tail)) = word.rsplit_once(crate::text::fold::is_apostrophe) else {
+            return false;
+        };
+        if tail.is_empty() {
             known(head)
         } else {
             head.chars().count() <= 5 && known(tail)
-        };
-        elided.then(|| format!("{literal:?}: an elision of lexicon words, as typed"))
+        }
     }
 
     /// Whether the neural model, when loaded and within the call's
@@ -614,19 +622,22 @@ impl<'a> Decoder<'a> {
     /// ("De ian", "di ora"). Without the model, or when it cannot say,
     /// nothing is vetoed.
     fn neural_allows_split(&self, split: &str, literal: &str, started: Instant) -> bool {
-        let Some(lm) = self.lm else {
-            return true;
-        };
+        self.neural_prefers(split, literal, started).unwrap_or(true)
+    }
+
+    /// Whether the neural model finds `a` at least as likely after the
+    /// context as `b`; `None` without the model, past the call's budget,
+    /// or when it cannot score them.
+    fn neural_prefers(&self, a: &str, b: &str, started: Instant) -> Option<bool> {
+        let lm = self.lm?;
         if started.elapsed() >= self.config.lm_budget {
-            return true;
+            return None;
         }
         let ids = lm.context_ids_within(self.context, self.config.lm_context_tokens);
-        let Ok(state) = lm.state(&ids) else {
-            return true;
-        };
-        match lm.score_words(&state, &[split, literal]).as_deref() {
-            Ok([Some(split), Some(typed)]) => split >= typed,
-            _ => true,
+        let state = lm.state(&ids).ok()?;
+        match lm.score_words(&state, &[a, b]).as_deref() {
+            Ok([Some(a), Some(b)]) => Some(a >= b),
+            _ => None,
         }
     }
 
@@ -661,11 +672,19 @@ impl<'a> Decoder<'a> {
             // "muß" in the spelling before 1996; the lexicon writes "dass")
             // were chosen on purpose: no key types them by itself.
             let marks_chosen = lower != key && w.surface.to_lowercase() == key;
+            // "lune" may not be "l'une": where the letters are a word in
+            // their own right, the neural model, when loaded, says which
+            // is meant ("la lune", "l'une des").
+            let a_word_itself = as_typed.is_some()
+                && self.is_elision(w.surface)
+                && self.neural_prefers(&lower, &w.surface.to_lowercase(), Instant::now())
+                    == Some(true);
             // "dont" is "don't", "uber" is "über": the letters are right and
             // the lexicon writes them otherwise, far more often.
             if as_typed.is_none_or(|cost| cost > w.cost.saturating_add(RESTORE_MARGIN))
                 && w.surface.to_lowercase() != lower
                 && !marks_chosen
+                && !a_word_itself
             {
                 let correction = apply_case(w.surface, TypedCase::of(literal), info.sentence_start);
                 return Decision {
