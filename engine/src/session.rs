@@ -110,6 +110,10 @@ pub struct Session {
     joined_last_word: bool,
     /// The touch decoder's search over the current word so far.
     search: SearchCache,
+    /// The search of the current word read with a tap on shift before it
+    /// as its first letter ([`Erased::Shift`]), kept between keystrokes
+    /// as `search` is.
+    shift_search: SearchCache,
     /// The word just committed by a tap on the space bar, which may have
     /// been meant for a letter: judged when the next word is committed.
     split: Option<Split>,
@@ -228,6 +232,7 @@ impl Session {
             last_decision: None,
             joined_last_word: false,
             search: SearchCache::default(),
+            shift_search: SearchCache::default(),
             split: None,
             erasures: Vec::new(),
         }
@@ -472,10 +477,12 @@ impl Session {
     }
 
     /// Remembers that a tap at `at` on `key` did `erased` at letter `at`
-    /// of the word, if the tap may have been meant for a letter.
+    /// of the word, if the tap may have been meant for a letter (likely
+    /// enough for [`Decoder::unerase`] to weigh it; the others would cost
+    /// every keystroke of the word a look for nothing).
     fn remember_erasure(&mut self, erased_at: usize, erased: Erased, at: (f32, f32), key: &Key) {
         let key_log_p = self.spatial_log_p(at.0, at.1, key);
-        if key_log_p.is_finite() && key_log_p < 0.0 {
+        if decode::letter_log_p(key_log_p).is_some() {
             if self.erasures.len() == MAX_ERASURES {
                 self.erasures.remove(0);
             }
@@ -520,7 +527,13 @@ impl Session {
                     let mut restored = typed.clone();
                     restored.splice(at..at, [erased, tap]);
                     decoder
-                        .unerase(&self.word, typed_score, &restored, erasure.key_log_p)
+                        .unerase(
+                            &self.word,
+                            typed_score,
+                            &restored,
+                            erasure.key_log_p,
+                            &mut Searcher::default(),
+                        )
                         .map(|(word, margin)| {
                             let sentence_start =
                                 crate::analyse_context(&self.context).sentence_start;
@@ -560,8 +573,16 @@ impl Session {
                 Erased::Shift if self.word.starts_with(char::is_uppercase) => {
                     let mut restored = vec![tap];
                     restored.extend_from_slice(&typed);
-                    decoder
-                        .unerase(&self.word, typed_score, &restored, erasure.key_log_p)
+                    self.shift_search
+                        .with(|searcher| {
+                            decoder.unerase(
+                                &self.word,
+                                typed_score,
+                                &restored,
+                                erasure.key_log_p,
+                                searcher,
+                            )
+                        })
                         .map(|(word, margin)| {
                             let sentence_start =
                                 crate::analyse_context(&self.context).sentence_start;

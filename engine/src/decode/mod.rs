@@ -467,7 +467,9 @@ impl<'a> Decoder<'a> {
     /// observations, `backspace_log_p` is the spatial model's probability
     /// (natural log) that the tap was meant for its key, backspace or
     /// shift, and `typed_score` the word as typed
-    /// ([`typed_score`](Self::typed_score)). The restored reading's
+    /// ([`typed_score`](Self::typed_score)); `searcher` holds a search of
+    /// the restored observations so far (one kept between keystrokes, or a
+    /// fresh one) and is brought up to date. The restored reading's
     /// best word and its margin over the typed reading, when that margin
     /// reaches what a correction of the typed word needs. Like
     /// [`merge`](Self::merge), scored with the word-pair model only.
@@ -477,12 +479,14 @@ impl<'a> Decoder<'a> {
         typed_score: f64,
         restored: &[Observation],
         backspace_log_p: f32,
+        searcher: &mut Searcher,
     ) -> Option<(String, f32)> {
         letter_log_p(backspace_log_p)?;
         if restored.len() > MAX_SEGMENTED {
             return None;
         }
-        let (score, word) = self.best_word(self.context, restored)?;
+        let prefixes = self.prefixes(restored, searcher);
+        let (score, word) = self.best_word_of(self.context, &prefixes)?;
         if fold(&word) == fold(literal) {
             return None;
         }
@@ -828,10 +832,10 @@ impl<'a> Decoder<'a> {
 }
 
 /// Natural log of the probability that a tap on a key that types no
-/// letter (the space bar, punctuation, enter, backspace) was meant for a
+/// letter (the space bar, punctuation, enter, backspace, shift) was meant for a
 /// letter instead, given `key_log_p`, the spatial model's for that key;
 /// `None` when that is less likely than [`MERGE_LETTER_LOG_P`].
-fn letter_log_p(key_log_p: f32) -> Option<f64> {
+pub(crate) fn letter_log_p(key_log_p: f32) -> Option<f64> {
     let p_letter = (1.0 - key_log_p.exp()).max(1e-6).ln();
     (key_log_p.is_finite() && p_letter >= MERGE_LETTER_LOG_P).then_some(f64::from(p_letter))
 }
