@@ -667,6 +667,17 @@ fn accents_and_elisions_typed_are_kept() {
             session.last_decision()
         );
     }
+    // An apostrophe after a word that does not elide is a typo: "v'est"
+    // ("v" beside "c") is corrected, not kept as an elision.
+    let mut session = engine().fresh_user().session("fr").unwrap();
+    session.set_context("Oui ");
+    tap_word(&mut session, "v");
+    session.type_text("'");
+    tap_word(&mut session, "est");
+    space(&mut session);
+    let decision = session.last_decision().cloned().unwrap();
+    assert_eq!(decision.action, Action::Applied, "{decision:?}");
+    assert!(!session.context().contains("v'est"), "{decision:?}");
     // Plain letters still get the lexicon's marks.
     let mut session = engine().fresh_user().session("en").unwrap();
     session.set_context("I ");

@@ -599,10 +599,13 @@ impl<'a> Decoder<'a> {
     }
 
     /// Whether `word` is an elision ("l'unica", "c'è", "po'") in a
-    /// language that writes them: a short elided word and a lexicon word,
-    /// or a lexicon word cut short.
+    /// language that writes them: a word that elides its last vowel
+    /// ([`elided_heads`]) before a lexicon word beginning with a vowel or
+    /// "h", or in Italian a short lexicon word cut short. ("V'est",
+    /// "pas'" and "s'ol" are typos, not elisions.)
     fn is_elision(&self, word: &str) -> bool {
-        if !matches!(self.pack.language(), "fr" | "it" | "pt") {
+        let heads = elided_heads(self.pack.language());
+        if heads.is_empty() {
             return false;
         }
         let known = |w: &str| self.pack.exact(&fold(w)).next().is_some();
@@ -610,10 +613,14 @@ impl<'a> Decoder<'a> {
             return false;
         };
         if tail.is_empty() {
-            known(head)
-        } else {
-            head.chars().count() <= 5 && known(tail)
+            return self.pack.language() == "it" && head.chars().count() <= 4 && known(head);
         }
+        let vowel_next = fold(tail)
+            .chars()
+            .next()
+            .is_some_and(|c| "aeiouyh".contains(c));
+        let head = head.to_lowercase();
+        vowel_next && heads.contains(&head.as_str()) && known(tail)
     }
 
     /// Whether the neural model, when loaded and within the call's
@@ -828,6 +835,24 @@ impl<'a> Decoder<'a> {
             margin,
             reason,
         }
+    }
+}
+
+/// The words that elide their last vowel before a vowel or "h", written
+/// with an apostrophe, in `language` (none where it writes no elisions).
+fn elided_heads(language: &str) -> &'static [&'static str] {
+    match language {
+        "fr" => &[
+            "c", "ç", "d", "j", "l", "m", "n", "s", "t", "qu", "jusqu", "lorsqu", "puisqu",
+            "quoiqu", "presqu", "quelqu", "entr",
+        ],
+        "it" => &[
+            "l", "d", "c", "m", "t", "s", "v", "n", "un", "all", "dall", "dell", "nell", "sull",
+            "coll", "quell", "quest", "bell", "sant", "tutt", "nessun", "qualcun", "cos", "com",
+            "dov", "quand", "senz", "anch", "mezz", "buon", "grand", "ch",
+        ],
+        "pt" => &["d", "n"],
+        _ => &[],
     }
 }
 
