@@ -137,8 +137,17 @@ def write_card(m: dict, out: Path) -> None:
         "  most 60 characters; blocks of several lines under one label are dropped), 5 % UNIPEN",
         "  characters (1a-1d), 30 % synthetic Hershey words and 2-4 word",
         "  phrases (ru 37 %, de fr es it pt 11 % each, en 8 % of the synthetic share).",
+    ] + ([
+        "- Augmentation of the raw ink (`--augment strong`, data.augment_strong): letter widths varying",
+        "  along the word (piecewise horizontal stretch), letter heights varying along the word, a bent",
+        "  baseline, a smooth low-frequency elastic displacement, rotation +-7 degrees, shear +-0.45,",
+        "  horizontal stretch 0.7-1.4, vertical 0.9-1.1, per-stroke offsets (larger for dots and bars),",
+        "  point jitter up to 1.2 % of the height, point-density changes (every 2nd/3rd point, random",
+        "  drops, smoothing).",
+    ] if a.get("augment") == "strong" else [
         "- Augmentation of the raw ink: rotation +-4 degrees, shear +-0.25, horizontal stretch",
         "  0.85-1.15, point jitter up to 1 % of the height, sometimes every other point dropped.",
+    ]) + [
         "- UNIPEN y axis: every contributor's tablet has y pointing up; the reader flips it (decided",
         "  per contributor from the drawing direction of 1/l/I and the position of i/j dots).",
         "",

@@ -6,6 +6,13 @@ random rotation (+-4 degrees), shear (+-0.25), horizontal stretch
 (0.85-1.15), point jitter (up to 1% of the ink height) and, sometimes,
 dropping every other point (slower or sparser digitisers). The feature
 pipeline then normalises position, size and slant as at inference.
+
+`AUGMENT = "strong"` (train.py --augment strong) adds writer variety on top
+(augment_strong): wider rotation, shear and stretch ranges, letter widths
+varying along the word (piecewise horizontal stretch), a bent baseline,
+letter heights varying along the word, a smooth low-frequency elastic
+displacement, small per-stroke offsets (larger for dots and bars) and
+random point-density changes. The features themselves are unchanged.
 """
 
 from __future__ import annotations
@@ -161,9 +168,105 @@ def augment(strokes: list, rng: np.random.Generator) -> list:
     return out
 
 
+# Training augmentation: "default" (augment) or "strong" (augment_strong).
+AUGMENTS = ("default", "strong")
+AUGMENT = "default"
+
+
+def _smooth_curve(rng: np.random.Generator, u: np.ndarray, span: float, knot: float, sigma: float) -> np.ndarray:
+    """A smooth random function of u in [0, span]: N(0, sigma) values at knots
+    about `knot` apart (random phase), interpolated with a cosine ease."""
+    n = min(max(2, int(np.ceil(span / knot)) + 2), 256)
+    xs = (np.arange(n) - rng.uniform(0, 1)) * (span / max(n - 2, 1))
+    ys = rng.normal(0, sigma, n)
+    k = np.clip(np.searchsorted(xs, u) - 1, 0, n - 2)
+    t = np.clip((u - xs[k]) / (xs[k + 1] - xs[k]), 0.0, 1.0)
+    t = 0.5 - 0.5 * np.cos(np.pi * t)
+    return ys[k] * (1 - t) + ys[k + 1] * t
+
+
+def augment_strong(strokes: list, rng: np.random.Generator) -> list:
+    """Writer variety for new writers; all lengths in units of the ink height h."""
+    strokes = [np.asarray(s, dtype=np.float64) for s in strokes if len(s)]
+    if not strokes:
+        return strokes
+    lens = [len(s) for s in strokes]
+    pts = np.concatenate(strokes)
+    y0 = float(pts[:, 1].min())
+    # the height, or a tenth of the width for flat ink (dashes, dots in a row)
+    h = max(float(np.ptp(pts[:, 1])), 0.1 * float(np.ptp(pts[:, 0])), 1e-6)
+    x0 = float(pts[:, 0].min())
+    # work in height units from the top-left corner
+    p = np.empty_like(pts)
+    p[:, 0] = (pts[:, 0] - x0) / h
+    p[:, 1] = (pts[:, 1] - y0) / h
+    w = max(float(p[:, 0].max()), 1e-3)
+
+    # letter widths varying along the word: x -> integral of exp(g(x))
+    if rng.random() < 0.7:
+        grid = np.linspace(0.0, w, 65)
+        dens = np.exp(_smooth_curve(rng, grid, w, rng.uniform(0.3, 0.8), rng.uniform(0.1, 0.3)))
+        cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(grid))])
+        cum *= w / cum[-1]
+        p[:, 0] = np.interp(p[:, 0], grid, cum)
+    u = p[:, 0]
+    # letter heights varying along the word (about the ink's middle)
+    if rng.random() < 0.4:
+        s = np.exp(_smooth_curve(rng, u, w, rng.uniform(0.6, 1.5), 0.1))
+        p[:, 1] = 0.5 + (p[:, 1] - 0.5) * s
+    # bent baseline: a parabola and a slow wave along the word
+    if rng.random() < 0.5:
+        c = rng.normal(0, 0.15) / max(w, 1.0) ** 2
+        p[:, 1] += c * (u - 0.5 * w) ** 2 + _smooth_curve(rng, u, w, rng.uniform(1.0, 2.5), 0.05)
+    # smooth elastic displacement (low frequency in x and y)
+    if rng.random() < 0.5:
+        amp = rng.uniform(0.01, 0.05)
+        for axis in (0, 1):
+            fx, fy = rng.uniform(0.5, 2.0), rng.uniform(0.3, 1.5)  # cycles per height
+            ph = rng.uniform(0, 2 * np.pi, 2)
+            p[:, axis] += amp * np.sin(2 * np.pi * fx * u + ph[0]) * np.cos(2 * np.pi * fy * p[:, 1] + ph[1])
+
+    # global rotation, shear (slant), stretch, a little vertical squash
+    a = np.deg2rad(rng.uniform(-7, 7))
+    shear = rng.uniform(-0.45, 0.45)
+    sx = np.exp(rng.uniform(np.log(0.7), np.log(1.4)))
+    sy = rng.uniform(0.9, 1.1)
+    m = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) @ np.array([[sx, shear], [0.0, sy]])
+    c0 = p.mean(axis=0)
+    p = (p - c0) @ m.T + c0
+
+    out = []
+    jitter = rng.uniform(0, 0.012)
+    offsets = rng.random() < 0.5
+    density = rng.random()
+    start = 0
+    for n in lens:
+        s = p[start:start + n]
+        start += n
+        if offsets:
+            ext = float(np.ptp(s, axis=0).max()) if n > 1 else 0.0
+            sd = 0.04 if ext < 0.25 else 0.012  # dots, bars and accents move more
+            s = s + rng.normal(0, sd, 2)
+        if jitter > 0:
+            s = s + rng.normal(0, jitter, s.shape)
+        if n > 4:
+            if density < 0.15:  # every other or every third point
+                k = int(rng.integers(2, 4))
+                s = np.concatenate([s[:-1:k], s[-1:]])
+            elif density < 0.3:  # random point drops (uneven pen speed / sampling)
+                keep = rng.random(n) > rng.uniform(0.2, 0.6)
+                keep[0] = keep[-1] = True
+                s = s[keep]
+            elif density < 0.4:  # a smoother, low-pass digitiser
+                s = np.concatenate([s[:1], (s[:-2] + 2 * s[1:-1] + s[2:]) / 4, s[-1:]])
+        out.append(s * h)
+    return out
+
+
 def item_features(item: Item, rng: np.random.Generator | None) -> np.ndarray:
     if rng is None:
         if item.features is None:
             item.features = preprocess.features(item.strokes)
         return item.features
-    return preprocess.features(augment(item.strokes, rng))
+    aug = augment_strong if AUGMENT == "strong" else augment
+    return preprocess.features(aug(item.strokes, rng))

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from . import charset
+from . import data as data_mod
 from . import itempack
 from .data import Synth, item_features, unipen_items, _feasible
 from .model import StrokeModel, greedy_decode, num_params, out_length
@@ -205,11 +206,15 @@ def main() -> None:
     ap.add_argument("--conv", type=int, default=128)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--augment", choices=data_mod.AUGMENTS, default="default",
+                    help="training augmentation: default (data.augment) or strong (data.augment_strong: "
+                         "more writer variety)")
     ap.add_argument("--init", default=None,
                     help="start from this checkpoint's weights (same config) with a fresh optimizer and schedule")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
+    data_mod.AUGMENT = args.augment  # set before worker processes fork
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
                           else ("cpu" if args.device == "auto" else args.device))
     work = Path(args.work)
