@@ -659,6 +659,7 @@ impl<'a> Decoder<'a> {
         observations: &[Observation],
         searcher: &mut Searcher,
     ) -> Decision {
+        let started = Instant::now();
         let stage = Corrector::Spatial;
         let key = fold(literal);
         if key.is_empty() {
@@ -688,8 +689,7 @@ impl<'a> Decoder<'a> {
             // is meant ("la lune", "l'une des").
             let a_word_itself = as_typed.is_some()
                 && self.is_elision(w.surface)
-                && self.neural_prefers(&lower, &w.surface.to_lowercase(), Instant::now())
-                    == Some(true);
+                && self.neural_prefers(&lower, &w.surface.to_lowercase(), started) == Some(true);
             // "dont" is "don't", "uber" is "über": the letters are right and
             // the lexicon writes them otherwise, far more often.
             if as_typed.is_none_or(|cost| cost > w.cost.saturating_add(RESTORE_MARGIN))
@@ -713,7 +713,6 @@ impl<'a> Decoder<'a> {
                 format!("{:?} is a known word (cost {} cB)", w.surface, w.cost),
             );
         }
-        let started = Instant::now();
         let weight = f64::from(self.config.touch_weight);
         let prefixes = self.prefixes(observations, searcher);
         let literal_cost = self.literal_cost(&key, observations);
