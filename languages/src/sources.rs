@@ -147,6 +147,8 @@ pub fn read_word_list(path: &Path) -> Result<Vec<String>> {
 }
 
 /// Counts of each case form of each word inside sentences (not first in a
+/// sentence, nor first after an opening quote or a full stop, question or
+/// exclamation mark inside a line: `` "Hey, ...`` starts a quoted
 /// sentence) in the tagged Brown corpus, keyed by the lower-cased word.
 pub fn read_brown_case_counts(dir: &Path) -> Result<HashMap<String, HashMap<String, u32>>> {
     let mut counts: HashMap<String, HashMap<String, u32>> = HashMap::new();
@@ -167,8 +169,10 @@ pub fn read_brown_case_counts(dir: &Path) -> Result<HashMap<String, HashMap<Stri
             let tokens = sentence
                 .split_whitespace()
                 .filter_map(|t| t.rsplit_once('/'));
-            for (i, (word, _tag)) in tokens.enumerate() {
-                if i == 0 || !word.chars().next().is_some_and(char::is_alphabetic) {
+            let mut starts = true;
+            for (word, _tag) in tokens {
+                let first = std::mem::replace(&mut starts, matches!(word, "``" | "." | "?" | "!"));
+                if first || !word.chars().next().is_some_and(char::is_alphabetic) {
                     continue;
                 }
                 let form = counts.entry(word.to_lowercase()).or_default();
@@ -212,4 +216,25 @@ pub fn read_bigrams(path: &Path) -> Result<Vec<(String, String, u32)>> {
         ));
     }
     Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brown_counts_skip_sentence_starts_inside_a_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("ca01"),
+            "The/at man/nn said/vbd ``/`` Hey/uh ,/, Bill/np ./. Then/rb he/pps left/vbd\n",
+        )
+        .unwrap();
+        let counts = read_brown_case_counts(dir.path()).unwrap();
+        assert_eq!(counts["man"]["man"], 1);
+        assert_eq!(counts["bill"]["Bill"], 1);
+        for first in ["the", "hey", "then"] {
+            assert!(!counts.contains_key(first), "{first}");
+        }
+    }
 }
