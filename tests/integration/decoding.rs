@@ -14,6 +14,21 @@ fn centre(engine: &Engine, language: &str, c: char) -> (f32, f32) {
     (key.x, key.y)
 }
 
+/// The first key of `kind` on `language`'s layout.
+fn key_of(
+    engine: &Engine,
+    language: &str,
+    kind: nib_engine::layout::KeyKind,
+) -> nib_engine::layout::Key {
+    let layout = engine.pack(language).unwrap().layout();
+    layout
+        .keys
+        .iter()
+        .find(|k| k.kind == kind)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {kind:?} key"))
+}
+
 /// Taps each letter of `letters` at its key centre (shift first for a
 /// capital).
 pub(crate) fn tap_word(session: &mut Session, letters: &str) {
@@ -22,16 +37,8 @@ pub(crate) fn tap_word(session: &mut Session, letters: &str) {
     for c in letters.chars() {
         let lower = c.to_lowercase().next().unwrap();
         if c != lower {
-            let shift = engine
-                .pack(&language)
-                .unwrap()
-                .layout()
-                .keys
-                .iter()
-                .find(|k| k.kind == nib_engine::layout::KeyKind::Shift)
-                .map(|k| (k.x, k.y))
-                .unwrap();
-            session.tap(shift.0, shift.1).unwrap();
+            let shift = key_of(&engine, &language, nib_engine::layout::KeyKind::Shift);
+            session.tap(shift.x, shift.y).unwrap();
         }
         let (x, y) = centre(&engine, &language, lower);
         session.tap(x, y).unwrap();
@@ -132,14 +139,8 @@ fn a_first_tap_meant_for_shift_is_dropped() {
     // Shift missed upwards-right: the tap typed "z", near its edge by shift.
     let engine = engine();
     let (zx, zy) = centre(&engine, "en", 'z');
-    let shift = engine
-        .pack("en")
-        .unwrap()
-        .layout()
-        .keys
-        .iter()
-        .find(|k| k.kind == nib_engine::layout::KeyKind::Shift);
-    let (sx, sy) = shift.map(|k| (k.x, k.y)).unwrap();
+    let shift = key_of(&engine, "en", nib_engine::layout::KeyKind::Shift);
+    let (sx, sy) = (shift.x, shift.y);
     let mut session = engine.fresh_user().session("en").unwrap();
     session.set_context("Yesterday I met ");
     session
@@ -202,12 +203,7 @@ fn a_tap_on_shift_before_a_word_may_be_its_first_letter() {
     // "zebra" with the "z" missed leftwards onto shift: "⇧ebra" types
     // "Ebra".
     let engine = engine();
-    let layout = engine.pack("en").unwrap().layout();
-    let shift = layout
-        .keys
-        .iter()
-        .find(|k| k.kind == nib_engine::layout::KeyKind::Shift)
-        .unwrap();
+    let shift = key_of(&engine, "en", nib_engine::layout::KeyKind::Shift);
     let (_, right, _, _) = shift.bounds();
     let (_, zy) = centre(&engine, "en", 'z');
     let typed = |x: f32| {
@@ -319,12 +315,7 @@ fn a_letter_tapped_onto_punctuation_or_enter_joins_the_two_halves() {
 /// A tap on the top edge of backspace, under `letter` (a key of the row
 /// above it), and one in its middle.
 fn backspace_taps(engine: &Engine, letter: char) -> ((f32, f32), (f32, f32)) {
-    let layout = engine.pack("en").unwrap().layout();
-    let backspace = layout
-        .keys
-        .iter()
-        .find(|k| k.kind == nib_engine::layout::KeyKind::Backspace)
-        .unwrap();
+    let backspace = key_of(engine, "en", nib_engine::layout::KeyKind::Backspace);
     let (_, _, top, _) = backspace.bounds();
     let (x, _) = centre(engine, "en", letter);
     ((x, top + 0.1), (backspace.x, backspace.y))
@@ -594,16 +585,8 @@ proptest! {
 #[test]
 fn taps_on_the_edge_of_shift_or_a_second_space_are_missed_letters() {
     let engine = engine().fresh_user();
-    let layout = engine.pack("en").unwrap().layout().clone();
-    let key = |kind| {
-        layout
-            .keys
-            .iter()
-            .find(|k| k.kind == kind)
-            .map(|k| (k.x, k.y, k.height))
-            .unwrap()
-    };
-    let (shift_x, shift_y, shift_height) = key(nib_engine::layout::KeyKind::Shift);
+    let shift = key_of(&engine, "en", nib_engine::layout::KeyKind::Shift);
+    let (shift_x, shift_y, shift_height) = (shift.x, shift.y, shift.height);
     let (a_x, _) = centre(&engine, "en", 'a');
     let mut session = engine.session("en").unwrap();
     tap_word(&mut session, "tr");
@@ -623,7 +606,8 @@ fn taps_on_the_edge_of_shift_or_a_second_space_are_missed_letters() {
     assert_eq!(acronym.current_word(), "SD");
     // Right after a space, the space bar's edge under a letter is that
     // letter; a second space in its middle is a space.
-    let (space_x, space_y, space_height) = key(nib_engine::layout::KeyKind::Space);
+    let space = key_of(&engine, "en", nib_engine::layout::KeyKind::Space);
+    let (space_x, space_y, space_height) = (space.x, space.y, space.height);
     let (v_x, _) = centre(&engine, "en", 'v');
     let mut words = engine.session("en").unwrap();
     words.set_context("I ");

@@ -363,7 +363,7 @@ impl Searcher {
                     Hyp {
                         cost: h.cost + self.steps[i].stray,
                         edits: h.edits + 1,
-                        shifted: h.shifted || (i == 0 && self.steps[i].shift),
+                        shifted: h.shifted || self.steps[i].shift,
                         ..h.clone()
                     },
                 );
