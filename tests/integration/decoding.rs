@@ -699,6 +699,40 @@ fn a_lexicon_word_is_split_only_by_the_margin_a_correction_needs() {
 }
 
 #[test]
+fn hyphenated_words_are_corrected_part_by_part() {
+    // The lexicon lists hyphenated words without their hyphens, if at all
+    // ("twentyone"); the parts are corrected as words and the hyphens the
+    // user chose are kept. A letter between hyphens is meant ("-t-").
+    for (language, parts, expected) in [
+        ("en", &["twenry", "-", "oje"][..], "twenty-one"),
+        ("fr", &["asseyez", "-", "vlus"][..], "asseyez-vous"),
+        ("fr", &["diq", "-", "je"][..], "dis-je"),
+        (
+            "fr",
+            &["murmura", "-", "t", "-", "elle"][..],
+            "murmura-t-elle",
+        ),
+    ] {
+        let mut session = engine().fresh_user().session(language).unwrap();
+        session.set_context("Ok ");
+        for part in parts {
+            if *part == "-" {
+                session.type_text(part);
+            } else {
+                tap_word(&mut session, part);
+            }
+        }
+        space(&mut session);
+        assert_eq!(
+            session.context(),
+            format!("Ok {expected} "),
+            "{:?}",
+            session.last_decision()
+        );
+    }
+}
+
+#[test]
 fn hyphens_typed_are_kept() {
     for (language, parts, expected) in [
         ("ru", &["что", "-", "нибудь"][..], "что-нибудь"),

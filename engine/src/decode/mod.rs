@@ -130,6 +130,9 @@ const MERGE_LETTER_LOG_P: f32 = -2.0;
 /// At most this many space-bar readings are tried per word, the likeliest.
 const MAX_SPACE_HITS: usize = 4;
 
+/// A typed word of more hyphenated parts than this is decided whole.
+const MAX_HYPHENATED_PARTS: usize = 4;
+
 /// Prefixes turned into exact-word candidates.
 const EXACT_PREFIXES: usize = 24;
 /// Prefixes whose completions are offered.
@@ -598,6 +601,104 @@ impl<'a> Decoder<'a> {
             .then(|| format!("{literal:?}: an elision of lexicon words, as typed"))
     }
 
+    /// A word typed with hyphens the user chose (long-pressed, not
+    /// tapped): "asseyez-vlus", "twenry-oje". The lexicon lists such words
+    /// without their hyphens if at all ("twentyone"), so each part is
+    /// decided on its own, after the text and the parts before it, and the
+    /// hyphens are kept: "asseyez-vous", "twenty-one". A part of one
+    /// letter ("a-t-il") or read as several words is kept as typed. The parts' changes are applied
+    /// only if each is; the margin is the smallest. `None` where no hyphen
+    /// was typed between letters, or for more than [`MAX_HYPHENATED_PARTS`]
+    /// parts.
+    fn decide_hyphenated(
+        &self,
+        literal: &str,
+        observations: &[Observation],
+        started: Instant,
+    ) -> Option<Decision> {
+        let chars: Vec<char> = literal.chars().collect();
+        if chars.len() != observations.len() {
+            return None;
+        }
+        let hyphens: Vec<usize> = (0..chars.len())
+            .filter(|&i| chars[i] == '-' && observations[i] == Observation::Char('-'))
+            .collect();
+        if hyphens.is_empty() || hyphens.len() >= MAX_HYPHENATED_PARTS {
+            return None;
+        }
+        let bounds: Vec<(usize, usize)> = std::iter::once(0)
+            .chain(hyphens.iter().map(|&h| h + 1))
+            .zip(hyphens.iter().copied().chain(std::iter::once(chars.len())))
+            .collect();
+        // "что-нибудь", listed as "чтонибудь", is kept as typed.
+        if bounds.iter().any(|&(from, to)| from >= to)
+            || self
+                .pack
+                .exact(&fold(&literal.replace('-', "")))
+                .next()
+                .is_some()
+        {
+            return None;
+        }
+        let mut written = String::new();
+        let mut action = Action::Kept;
+        let mut margin = f32::INFINITY;
+        let mut changed = Vec::new();
+        for (i, &(from, to)) in bounds.iter().enumerate() {
+            if i > 0 {
+                written.push('-');
+            }
+            let part: String = chars[from..to].iter().collect();
+            // A letter between hyphens is meant: the "t" of "a-t-il".
+            if to - from == 1 {
+                written.push_str(&part);
+                continue;
+            }
+            let context = format!("{}{written}", self.context);
+            let decoder = Decoder {
+                context: &context,
+                ..*self
+            };
+            let decision = decoder.decide_since(
+                &part,
+                &observations[from..to],
+                &mut Searcher::default(),
+                started,
+            );
+            match decision.correction.filter(|c| !c.contains(' ')) {
+                Some(correction) if decision.action != Action::Kept => {
+                    action = match (action, decision.action) {
+                        (Action::Suggested, _) | (_, Action::Suggested) => Action::Suggested,
+                        _ => Action::Applied,
+                    };
+                    margin = margin.min(decision.margin);
+                    changed.push(format!("{part:?} → {correction:?}"));
+                    written.push_str(&correction);
+                }
+                _ => written.push_str(&part),
+            }
+        }
+        Some(if changed.is_empty() {
+            Decision::kept(
+                literal,
+                Corrector::Spatial,
+                "each part of the hyphenated word kept",
+            )
+        } else {
+            Decision {
+                typed: literal.to_owned(),
+                correction: Some(written),
+                action,
+                stage: Corrector::Spatial,
+                margin,
+                reason: format!(
+                    "hyphenated word, parts decided apart: {}",
+                    changed.join(", ")
+                ),
+            }
+        })
+    }
+
     /// Whether `word` is an elision ("l'unica", "c'è", "po'") in a
     /// language that writes them: a word that elides its last vowel
     /// ([`elided_heads`]) before a lexicon word beginning with a vowel or
@@ -659,11 +760,25 @@ impl<'a> Decoder<'a> {
         observations: &[Observation],
         searcher: &mut Searcher,
     ) -> Decision {
-        let started = Instant::now();
+        self.decide_since(literal, observations, searcher, Instant::now())
+    }
+
+    /// [`decide`](Self::decide) within the budget of a call that began at
+    /// `started`.
+    fn decide_since(
+        &self,
+        literal: &str,
+        observations: &[Observation],
+        searcher: &mut Searcher,
+        started: Instant,
+    ) -> Decision {
         let stage = Corrector::Spatial;
         let key = fold(literal);
         if key.is_empty() {
             return Decision::kept(literal, stage, "nothing to correct");
+        }
+        if let Some(decision) = self.decide_hyphenated(literal, observations, started) {
+            return decision;
         }
         if let Some(reason) = self.typed_marks_kept(literal, &key) {
             return Decision::kept(literal, stage, reason);
