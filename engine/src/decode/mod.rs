@@ -915,7 +915,10 @@ impl<'a> Decoder<'a> {
         } else {
             best.word.surface
         };
-        let correction = apply_case(surface, typed_case, info.sentence_start);
+        let correction = with_typed_yo(
+            literal,
+            &apply_case(surface, typed_case, info.sentence_start),
+        );
         // A typed word the lexicon knows needs a larger margin.
         let required = self.required_margin(known.as_ref());
         let (action, reason) = if margin >= required {
@@ -1063,6 +1066,53 @@ pub(crate) fn unknown_word_log_prob(config: &Config, key: &str) -> f64 {
 /// See [`unknown_word_log_prob`].
 const UNKNOWN_PER_LETTER: f64 = 1.0;
 
+/// The correction with the ё the user typed: Russian writes е for ё at
+/// will, and the word list often has only the е form ("соленая"), but a
+/// user who typed ё ("солёнкя") meant it: each е of `correction` aligned
+/// with a typed ё becomes ё ("солёная").
+fn with_typed_yo(typed: &str, correction: &str) -> String {
+    let is_yo = |c: char| c == 'ё' || c == 'Ё';
+    if !typed.contains(is_yo) || correction.contains(is_yo) {
+        return correction.to_owned();
+    }
+    let same = |a: char, b: char| {
+        let base = |c: char| if is_yo(c) { 'е' } else { c };
+        a.to_lowercase().map(base).eq(b.to_lowercase().map(base))
+    };
+    let a: Vec<char> = typed.chars().collect();
+    let mut b: Vec<char> = correction.chars().collect();
+    // Levenshtein table, then the alignment walked back from its end.
+    let width = b.len() + 1;
+    let mut cost = vec![0usize; (a.len() + 1) * width];
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            cost[i * width + j] = match (i, j) {
+                (0, _) => j,
+                (_, 0) => i,
+                _ => (cost[(i - 1) * width + j - 1] + usize::from(!same(a[i - 1], b[j - 1])))
+                    .min(cost[(i - 1) * width + j] + 1)
+                    .min(cost[i * width + j - 1] + 1),
+            };
+        }
+    }
+    let (mut i, mut j) = (a.len(), b.len());
+    while i > 0 && j > 0 {
+        let here = cost[i * width + j];
+        if here == cost[(i - 1) * width + j - 1] + usize::from(!same(a[i - 1], b[j - 1])) {
+            if is_yo(a[i - 1]) && matches!(b[j - 1], 'е' | 'Е') {
+                b[j - 1] = if b[j - 1] == 'е' { 'ё' } else { 'Ё' };
+            }
+            i -= 1;
+            j -= 1;
+        } else if here == cost[(i - 1) * width + j] + 1 {
+            i -= 1;
+        } else {
+            j -= 1;
+        }
+    }
+    b.into_iter().collect()
+}
+
 /// Levenshtein distance between two short strings, in characters.
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -1089,5 +1139,16 @@ mod tests {
         assert_eq!(edit_distance("helo", "hello"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("über", "uber"), 1);
+    }
+
+    #[test]
+    fn a_typed_yo_is_kept_in_the_correction() {
+        assert_eq!(with_typed_yo("солёнкя", "соленая"), "солёная");
+        assert_eq!(with_typed_yo("зовёь", "зовет"), "зовёт");
+        assert_eq!(with_typed_yo("Ёлеа", "Елка"), "Ёлка");
+        // Only where the typed ё stands; none typed, none added.
+        assert_eq!(with_typed_yo("пришёдшее", "пришедшее"), "пришёдшее");
+        assert_eq!(with_typed_yo("соленкя", "соленая"), "соленая");
+        assert_eq!(with_typed_yo("ёж", "ёжик"), "ёжик");
     }
 }
