@@ -915,10 +915,20 @@ impl<'a> Decoder<'a> {
         } else {
             best.word.surface
         };
-        let correction = with_typed_yo(
-            literal,
-            &apply_case(surface, typed_case, info.sentence_start),
-        );
+        let correction = apply_case(surface, typed_case, info.sentence_start);
+        // The marks typed are kept where the lexicon writes the word so,
+        // or, for ё, where Russian may.
+        let marked = with_typed_marks(literal, &correction);
+        let correction = if only_yo_added(&correction, &marked)
+            || self
+                .pack
+                .exact(&best_key)
+                .any(|w| w.surface.to_lowercase() == marked.to_lowercase())
+        {
+            marked
+        } else {
+            correction
+        };
         // A typed word the lexicon knows needs a larger margin.
         let required = self.required_margin(known.as_ref());
         let (action, reason) = if margin >= required {
@@ -1066,22 +1076,25 @@ pub(crate) fn unknown_word_log_prob(config: &Config, key: &str) -> f64 {
 /// See [`unknown_word_log_prob`].
 const UNKNOWN_PER_LETTER: f64 = 1.0;
 
-/// The correction with the ё the user typed: Russian writes е for ё at
-/// will, and the word list often has only the е form ("соленая"), but a
-/// user who typed ё ("солёнкя") meant it: each е of `correction` aligned
-/// with a typed ё becomes ё ("солёная").
-fn with_typed_yo(typed: &str, correction: &str) -> String {
-    let is_yo = |c: char| c == 'ё' || c == 'Ё';
-    if !typed.contains(is_yo) || correction.contains(is_yo) {
+/// The correction with the marked letters the user typed where it has
+/// their plain letter: "wchön" → "schön", not the likelier "schon" the
+/// search reads the same letters as (it folds ö to o); "солёнкя" →
+/// "солёная". Each typed letter whose folded form differs from it (ö, é,
+/// ё, ñ), aligned with the same folded letter in `correction`, is copied
+/// over in the correction's case.
+fn with_typed_marks(typed: &str, correction: &str) -> String {
+    let folded = |c: char| -> String { c.to_lowercase().map(|l| fold(&l.to_string())).collect() };
+    let marked = |c: char| {
+        c.to_lowercase()
+            .any(|l| fold(&l.to_string()) != l.to_string())
+    };
+    if !typed.chars().any(marked) {
         return correction.to_owned();
     }
-    let same = |a: char, b: char| {
-        let base = |c: char| if is_yo(c) { 'е' } else { c };
-        a.to_lowercase().map(base).eq(b.to_lowercase().map(base))
-    };
-    let a: Vec<char> = typed.chars().collect();
-    let mut b: Vec<char> = correction.chars().collect();
-    // Levenshtein table, then the alignment walked back from its end.
+    let a: Vec<(char, String)> = typed.chars().map(|c| (c, folded(c))).collect();
+    let mut b: Vec<(char, String)> = correction.chars().map(|c| (c, folded(c))).collect();
+    // Levenshtein table over folded letters, then the alignment walked
+    // back from its end.
     let width = b.len() + 1;
     let mut cost = vec![0usize; (a.len() + 1) * width];
     for i in 0..=a.len() {
@@ -1089,7 +1102,7 @@ fn with_typed_yo(typed: &str, correction: &str) -> String {
             cost[i * width + j] = match (i, j) {
                 (0, _) => j,
                 (_, 0) => i,
-                _ => (cost[(i - 1) * width + j - 1] + usize::from(!same(a[i - 1], b[j - 1])))
+                _ => (cost[(i - 1) * width + j - 1] + usize::from(a[i - 1].1 != b[j - 1].1))
                     .min(cost[(i - 1) * width + j] + 1)
                     .min(cost[i * width + j - 1] + 1),
             };
@@ -1098,9 +1111,18 @@ fn with_typed_yo(typed: &str, correction: &str) -> String {
     let (mut i, mut j) = (a.len(), b.len());
     while i > 0 && j > 0 {
         let here = cost[i * width + j];
-        if here == cost[(i - 1) * width + j - 1] + usize::from(!same(a[i - 1], b[j - 1])) {
-            if is_yo(a[i - 1]) && matches!(b[j - 1], 'е' | 'Е') {
-                b[j - 1] = if b[j - 1] == 'е' { 'ё' } else { 'Ё' };
+        let same = a[i - 1].1 == b[j - 1].1;
+        if here == cost[(i - 1) * width + j - 1] + usize::from(!same) {
+            let (typed_char, corrected) = (a[i - 1].0, b[j - 1].0);
+            if same && marked(typed_char) && !marked(corrected) {
+                let letter: Vec<char> = if corrected.is_uppercase() {
+                    typed_char.to_uppercase().collect()
+                } else {
+                    typed_char.to_lowercase().collect()
+                };
+                if let [c] = letter[..] {
+                    b[j - 1].0 = c;
+                }
             }
             i -= 1;
             j -= 1;
@@ -1110,7 +1132,17 @@ fn with_typed_yo(typed: &str, correction: &str) -> String {
             j -= 1;
         }
     }
-    b.into_iter().collect()
+    b.into_iter().map(|(c, _)| c).collect()
+}
+
+/// Whether `marked` is `plain` with some е written ё (Russian writes
+/// either).
+fn only_yo_added(plain: &str, marked: &str) -> bool {
+    plain.chars().count() == marked.chars().count()
+        && plain
+            .chars()
+            .zip(marked.chars())
+            .all(|(p, m)| p == m || (p, m) == ('е', 'ё') || (p, m) == ('Е', 'Ё'))
 }
 
 /// Levenshtein distance between two short strings, in characters.
@@ -1142,13 +1174,18 @@ mod tests {
     }
 
     #[test]
-    fn a_typed_yo_is_kept_in_the_correction() {
-        assert_eq!(with_typed_yo("солёнкя", "соленая"), "солёная");
-        assert_eq!(with_typed_yo("зовёь", "зовет"), "зовёт");
-        assert_eq!(with_typed_yo("Ёлеа", "Елка"), "Ёлка");
-        // Only where the typed ё stands; none typed, none added.
-        assert_eq!(with_typed_yo("пришёдшее", "пришедшее"), "пришёдшее");
-        assert_eq!(with_typed_yo("соленкя", "соленая"), "соленая");
-        assert_eq!(with_typed_yo("ёж", "ёжик"), "ёжик");
+    fn typed_marks_are_kept_in_the_correction() {
+        assert_eq!(with_typed_marks("солёнкя", "соленая"), "солёная");
+        assert_eq!(with_typed_marks("зовёь", "зовет"), "зовёт");
+        assert_eq!(with_typed_marks("Ёлеа", "Елка"), "Ёлка");
+        assert_eq!(with_typed_marks("wchön", "schon"), "schön");
+        assert_eq!(with_typed_marks("häzre", "Hatte"), "Hätte");
+        // Only where the typed mark stands; none typed, none added.
+        assert_eq!(with_typed_marks("soleno", "solenoé"), "solenoé");
+        assert_eq!(with_typed_marks("соленкя", "соленая"), "соленая");
+        assert_eq!(with_typed_marks("ёж", "ёжик"), "ёжик");
+        assert_eq!(with_typed_marks("cafè", "café"), "café");
+        assert!(only_yo_added("Елка", "Ёлка"));
+        assert!(!only_yo_added("schon", "schön"));
     }
 }
