@@ -699,6 +699,35 @@ fn a_lexicon_word_is_split_only_by_the_margin_a_correction_needs() {
 }
 
 #[test]
+fn a_rare_word_typed_with_marks_is_decoded_like_any_rare_word() {
+    // "añoa" and "nãi" are stray forms in the word lists; typed with the
+    // marks of the words meant, they were kept as "lexicon words, marks
+    // as typed".
+    // ã has no key of its own: it is long-pressed (typed as text).
+    for (language, context, parts, expected) in [
+        ("es", "Tengo veinte ", &["añoa"][..], "años"),
+        ("pt", "Eu ", &["n", "ã", "i"][..], "não"),
+    ] {
+        let mut session = engine().fresh_user().session(language).unwrap();
+        session.set_context(context);
+        for part in parts {
+            if *part == "ã" {
+                session.type_text(part);
+            } else {
+                tap_word(&mut session, part);
+            }
+        }
+        space(&mut session);
+        assert_eq!(
+            session.context(),
+            format!("{context}{expected} "),
+            "{:?}",
+            session.last_decision()
+        );
+    }
+}
+
+#[test]
 fn hyphenated_words_are_corrected_part_by_part() {
     // The lexicon lists hyphenated words without their hyphens, if at all
     // ("twentyone"); the parts are corrected as words and the hyphens the

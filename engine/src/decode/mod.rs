@@ -590,10 +590,13 @@ impl<'a> Decoder<'a> {
         if lower == key {
             return None; // nothing typed that folding drops
         }
+        // Only a word common enough: a rare one ("añoa", a stray form in
+        // the word list) is decoded like any rare word ("años").
+        let common = self.config.keep_cost.saturating_add(KNOWN_WORD_MARGIN_SPAN);
         if self
             .pack
             .exact(key)
-            .any(|w| w.surface.to_lowercase() == lower)
+            .any(|w| w.surface.to_lowercase() == lower && w.cost <= common)
         {
             return Some(format!("{literal:?} is a lexicon word, marks as typed"));
         }
