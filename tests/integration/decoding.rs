@@ -65,6 +65,8 @@ fn typos_are_corrected_at_the_space_in_the_typed_case() {
         ("becuase", "It rained ", "It rained because "),
         ("thsi", "I like ", "I like this "),
         ("dont", "I ", "I don't "),
+        // Not the lower-case "péter" the word list also holds.
+        ("petde", "I saw ", "I saw Peter "),
     ] {
         let mut session = typed(letters, context);
         space(&mut session);

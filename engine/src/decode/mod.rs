@@ -909,10 +909,16 @@ impl<'a> Decoder<'a> {
         {
             typed_case = TypedCase::Capitalised;
         }
+        // But not a lower-case form with marks where the best form and
+        // the typed word have none ("petde" is "Peter", not "péter").
+        let plain = |w: &str| w.to_lowercase() == best_key;
         let surface = if typed_case == TypedCase::Natural {
             self.pack
                 .exact(&best_key)
                 .filter(|w| !w.offensive && w.surface.chars().all(|c| !c.is_uppercase()))
+                .filter(|w| {
+                    plain(w.surface) || !plain(best.word.surface) || key != literal.to_lowercase()
+                })
                 .min_by_key(|w| w.cost)
                 .map_or(best.word.surface, |w| w.surface)
         } else {
