@@ -646,6 +646,9 @@ impl Session {
     /// a word typed with taps, corrections the touch decoder finds (see
     /// [`crate::decode`]).
     pub fn suggestions(&self, k: usize) -> Vec<Suggestion> {
+        if let Some(list) = self.hyphenated_suggestions(k) {
+            return list;
+        }
         let mut list = if self.tapped()
             && self.engine.config().corrector == Corrector::Spatial
             && let Some(decoder) = self.decoder()
@@ -664,6 +667,60 @@ impl Session {
         };
         self.add_personal(&mut list, k);
         list
+    }
+
+    /// For a word with a hyphen the user chose (long-pressed, not
+    /// tapped) and letters after it ("asseyez-v"), the suggestions for
+    /// the part after the last hyphen, read after the text and the parts
+    /// before it, each written after those parts ("asseyez-vous"): the
+    /// lexicon holds hyphenated words joined if at all. The parts before
+    /// are taken as typed; the space decides them
+    /// ([`crate::decode`]). `None` for any other word.
+    fn hyphenated_suggestions(&self, k: usize) -> Option<Vec<Suggestion>> {
+        let chars: Vec<char> = self.word.chars().collect();
+        let hyphen = (0..chars.len())
+            .rev()
+            .find(|&i| chars[i] == '-' && self.taps.get(i).is_some_and(Option::is_none))?;
+        if hyphen == 0 || hyphen + 1 == chars.len() {
+            return None;
+        }
+        let head: String = chars[..=hyphen].iter().collect();
+        let tail: String = chars[hyphen + 1..].iter().collect();
+        let context = format!("{}{head}", self.context);
+        let tail_tapped = self.taps[hyphen + 1..].iter().any(Option::is_some);
+        let list = if tail_tapped
+            && self.engine.config().corrector == Corrector::Spatial
+            && let Some(decoder) = self.decoder()
+        {
+            let decoder = Decoder {
+                context: &context,
+                ..decoder
+            };
+            let observations = self.observations();
+            decoder
+                .suggestions(
+                    &tail,
+                    &observations[hyphen + 1..],
+                    &mut Searcher::default(),
+                    k,
+                )
+                .0
+        } else {
+            self.engine
+                .suggest(&self.language, &context, &tail, k)
+                .unwrap_or_default()
+        };
+        let mut list: Vec<Suggestion> = list
+            .into_iter()
+            .filter(|s| !s.text.contains(char::is_whitespace))
+            .map(|s| Suggestion {
+                text: format!("{head}{}", s.text),
+                ..s
+            })
+            .collect();
+        self.add_verbatim(&mut list, k);
+        self.add_personal(&mut list, k);
+        Some(list)
     }
 
     /// The word read with a letter erased by a backspace tap put back

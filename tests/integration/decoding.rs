@@ -705,15 +705,20 @@ fn a_rare_word_typed_with_marks_is_decoded_like_any_rare_word() {
     // "añoa" and "nãi" are stray forms in the word lists; typed with the
     // marks of the words meant, they were kept as "lexicon words, marks
     // as typed".
-    // ã has no key of its own: it is long-pressed (typed as text).
+    // ã and é have no key of their own: they are long-pressed (typed as
+    // text).
     for (language, context, parts, expected) in [
         ("es", "Tengo veinte ", &["añoa"][..], "años"),
         ("pt", "Eu ", &["n", "ã", "i"][..], "não"),
+        // But a rare word typed right with its marks needs the margin a
+        // common word does.
+        ("fr", "Alors ", &["G", "é", "n", "é", "rez"][..], "Générez"),
+        ("pt", "Eu comprei um ", &["form", "ã", "o"][..], "formão"),
     ] {
         let mut session = engine().fresh_user().session(language).unwrap();
         session.set_context(context);
         for part in parts {
-            if *part == "ã" {
+            if *part == "ã" || *part == "é" {
                 session.type_text(part);
             } else {
                 tap_word(&mut session, part);
@@ -759,6 +764,28 @@ fn hyphenated_words_are_corrected_part_by_part() {
             format!("Ok {expected} "),
             "{:?}",
             session.last_decision()
+        );
+    }
+}
+
+#[test]
+fn a_hyphenated_word_is_completed_after_its_hyphen() {
+    // The lexicon lists hyphenated words joined if at all: the strip
+    // completes the part after the hyphen and writes the parts before.
+    for (language, head, tail, expected) in [
+        ("fr", "asseyez", "v", "asseyez-vous"),
+        ("fr", "est", "c", "est-ce"),
+        ("ru", "из", "з", "из-за"),
+    ] {
+        let mut session = engine().fresh_user().session(language).unwrap();
+        session.set_context("Ok ");
+        tap_word(&mut session, head);
+        session.type_text("-");
+        tap_word(&mut session, tail);
+        let strip: Vec<String> = session.suggestions(3).into_iter().map(|s| s.text).collect();
+        assert!(
+            strip.iter().any(|s| s == expected),
+            "{head}-{tail}: {strip:?}"
         );
     }
 }

@@ -939,7 +939,19 @@ impl<'a> Decoder<'a> {
             correction
         };
         // A typed word the lexicon knows needs a larger margin.
-        let required = self.required_margin(known.as_ref());
+        let mut required = self.required_margin(known.as_ref());
+        // A rare word typed with the marks the lexicon writes it with
+        // ("castañeta", "Générez": a long press chose them) is replaced only
+        // by the margin a common known word needs.
+        let lower = literal.to_lowercase();
+        if lower != key
+            && self
+                .pack
+                .exact(&key)
+                .any(|w| w.surface.to_lowercase() == lower)
+        {
+            required = required.max(self.config.autocorrect_margin + KNOWN_WORD_EXTRA_MARGIN);
+        }
         let (action, reason) = if margin >= required {
             (
                 Action::Applied,
