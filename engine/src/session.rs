@@ -677,6 +677,9 @@ impl Session {
     /// are taken as typed; the space decides them
     /// ([`crate::decode`]). `None` for any other word.
     fn hyphenated_suggestions(&self, k: usize) -> Option<Vec<Suggestion>> {
+        if self.taps.len() > crate::MAX_WORD_CHARS {
+            return None;
+        }
         let chars: Vec<char> = self.word.chars().collect();
         let hyphen = (0..chars.len())
             .rev()

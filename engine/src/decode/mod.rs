@@ -609,10 +609,11 @@ impl<'a> Decoder<'a> {
     /// without their hyphens if at all ("twentyone"), so each part is
     /// decided on its own, after the text and the parts before it, and the
     /// hyphens are kept: "asseyez-vous", "twenty-one". A part of one
-    /// letter ("a-t-il") or read as several words is kept as typed. The parts' changes are applied
-    /// only if each is; the margin is the smallest. `None` where no hyphen
-    /// was typed between letters, or for more than [`MAX_HYPHENATED_PARTS`]
-    /// parts.
+    /// letter ("a-t-il") or read as several words is kept as typed. The
+    /// parts' changes are applied only if each is; the margin is the
+    /// smallest. `None` where no hyphen was typed between letters, where
+    /// the word list holds the word joined ("чтонибудь"), or for more than
+    /// [`MAX_HYPHENATED_PARTS`] parts.
     fn decide_hyphenated(
         &self,
         literal: &str,
