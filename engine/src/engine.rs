@@ -423,7 +423,8 @@ impl Engine {
     }
 
     /// The top `k` suggestions for the current word `word` after `context`
-    /// (the text before it), in `language`.
+    /// (the text before it), in `language`. A word with a hyphen is
+    /// completed after its last hyphen ("asseyez-v" → "asseyez-vous").
     pub fn suggest(
         &self,
         language: &str,
@@ -444,6 +445,24 @@ impl Engine {
     ) -> Result<(Vec<Suggestion>, Stages)> {
         let pack = self.pack(language)?;
         let lm = self.inner.lm.as_deref();
+        // A word with a hyphen and letters after it ("asseyez-v") is
+        // completed after its last hyphen and written after the parts
+        // before it ("asseyez-vous"): the lexicon holds hyphenated words
+        // joined if at all.
+        if let Some(hyphen) = word.rfind('-').filter(|&i| i > 0 && i + 1 < word.len()) {
+            let (head, tail) = word.split_at(hyphen + 1);
+            let context = format!("{context}{head}");
+            let (list, stages) = suggest::suggest(pack, lm, &self.inner.config, &context, tail, k);
+            let list = list
+                .into_iter()
+                .filter(|s| !s.text.contains(char::is_whitespace))
+                .map(|s| Suggestion {
+                    text: format!("{head}{}", s.text),
+                    ..s
+                })
+                .collect();
+            return Ok((list, stages));
+        }
         Ok(suggest::suggest(
             pack,
             lm,

@@ -669,50 +669,42 @@ impl Session {
         list
     }
 
-    /// For a word with a hyphen the user chose (long-pressed, not
-    /// tapped) and letters after it ("asseyez-v"), the suggestions for
-    /// the part after the last hyphen, read after the text and the parts
-    /// before it, each written after those parts ("asseyez-vous"): the
-    /// lexicon holds hyphenated words joined if at all. The parts before
-    /// are taken as typed; the space decides them
-    /// ([`crate::decode`]). `None` for any other word.
+    /// For a word typed with taps after a hyphen the user chose
+    /// (long-pressed, not tapped), such as "asseyez-v": the touch decoder's
+    /// suggestions for the part after the last hyphen, read after the text
+    /// and the parts before it, each written after those parts
+    /// ("asseyez-vous"), since the lexicon holds hyphenated words joined
+    /// if at all. The parts before are taken as typed; the space decides
+    /// them ([`crate::decode`]). `None` for any other word (a word typed
+    /// without taps after its hyphen is completed so by
+    /// [`Engine::suggest`]).
     fn hyphenated_suggestions(&self, k: usize) -> Option<Vec<Suggestion>> {
-        if self.taps.len() > crate::MAX_WORD_CHARS {
+        if self.taps.len() > crate::MAX_WORD_CHARS
+            || self.engine.config().corrector != Corrector::Spatial
+        {
             return None;
         }
         let chars: Vec<char> = self.word.chars().collect();
         let hyphen = (0..chars.len())
             .rev()
             .find(|&i| chars[i] == '-' && self.taps.get(i).is_some_and(Option::is_none))?;
-        if hyphen == 0 || hyphen + 1 == chars.len() {
+        if hyphen == 0 || !self.taps[hyphen + 1..].iter().any(Option::is_some) {
             return None;
         }
         let head: String = chars[..=hyphen].iter().collect();
         let tail: String = chars[hyphen + 1..].iter().collect();
         let context = format!("{}{head}", self.context);
-        let tail_tapped = self.taps[hyphen + 1..].iter().any(Option::is_some);
-        let list = if tail_tapped
-            && self.engine.config().corrector == Corrector::Spatial
-            && let Some(decoder) = self.decoder()
-        {
-            let decoder = Decoder {
-                context: &context,
-                ..decoder
-            };
-            let observations = self.observations();
-            decoder
-                .suggestions(
-                    &tail,
-                    &observations[hyphen + 1..],
-                    &mut Searcher::default(),
-                    k,
-                )
-                .0
-        } else {
-            self.engine
-                .suggest(&self.language, &context, &tail, k)
-                .unwrap_or_default()
+        let decoder = Decoder {
+            context: &context,
+            ..self.decoder()?
         };
+        let observations = self.observations();
+        let (list, _) = decoder.suggestions(
+            &tail,
+            &observations[hyphen + 1..],
+            &mut Searcher::default(),
+            k,
+        );
         let mut list: Vec<Suggestion> = list
             .into_iter()
             .filter(|s| !s.text.contains(char::is_whitespace))
