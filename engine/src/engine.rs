@@ -453,15 +453,7 @@ impl Engine {
             let (head, tail) = word.split_at(hyphen + 1);
             let context = format!("{context}{head}");
             let (list, stages) = suggest::suggest(pack, lm, &self.inner.config, &context, tail, k);
-            let list = list
-                .into_iter()
-                .filter(|s| !s.text.contains(char::is_whitespace))
-                .map(|s| Suggestion {
-                    text: format!("{head}{}", s.text),
-                    ..s
-                })
-                .collect();
-            return Ok((list, stages));
+            return Ok((suggest::after_hyphen(head, list), stages));
         }
         Ok(suggest::suggest(
             pack,

@@ -679,7 +679,9 @@ impl Session {
     /// without taps after its hyphen is completed so by
     /// [`Engine::suggest`]).
     fn hyphenated_suggestions(&self, k: usize) -> Option<Vec<Suggestion>> {
-        if self.taps.len() > crate::MAX_WORD_CHARS
+        // Checked first: this runs on every keystroke.
+        if !self.word.contains('-')
+            || self.taps.len() > crate::MAX_WORD_CHARS
             || self.engine.config().corrector != Corrector::Spatial
         {
             return None;
@@ -705,14 +707,7 @@ impl Session {
             &mut Searcher::default(),
             k,
         );
-        let mut list: Vec<Suggestion> = list
-            .into_iter()
-            .filter(|s| !s.text.contains(char::is_whitespace))
-            .map(|s| Suggestion {
-                text: format!("{head}{}", s.text),
-                ..s
-            })
-            .collect();
+        let mut list = crate::suggest::after_hyphen(&head, list);
         self.add_verbatim(&mut list, k);
         self.add_personal(&mut list, k);
         Some(list)

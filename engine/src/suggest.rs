@@ -164,6 +164,19 @@ pub(crate) fn suggest(
     ranking.rank(candidates, &followers, TypedCase::of(&typed), k)
 }
 
+/// Suggestions for the part of a word after its last hyphen, written
+/// after the parts before it (`head`, ending with the hyphen): "vous" after
+/// "asseyez-" is "asseyez-vous". Readings as several words are dropped.
+pub(crate) fn after_hyphen(head: &str, list: Vec<Suggestion>) -> Vec<Suggestion> {
+    list.into_iter()
+        .filter(|s| !s.text.contains(char::is_whitespace))
+        .map(|s| Suggestion {
+            text: format!("{head}{}", s.text),
+            ..s
+        })
+        .collect()
+}
+
 /// A word to rank, with a log-probability added to its score (the touch
 /// model's, for decoded words) and the kind it is shown as.
 #[derive(Debug, Clone, Copy)]

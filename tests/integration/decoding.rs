@@ -57,6 +57,28 @@ fn typed(letters: &str, context: &str) -> Session {
     session
 }
 
+/// A fresh session in `language` after `context` with `parts` typed and
+/// the space tapped: a part `long_pressed` picks is typed as text (a long
+/// press or the symbols page), the others tapped at their key centres.
+fn commit_parts(
+    language: &str,
+    context: &str,
+    parts: &[&str],
+    long_pressed: impl Fn(&str) -> bool,
+) -> Session {
+    let mut session = engine().fresh_user().session(language).unwrap();
+    session.set_context(context);
+    for part in parts {
+        if long_pressed(part) {
+            session.type_text(part);
+        } else {
+            tap_word(&mut session, part);
+        }
+    }
+    space(&mut session);
+    session
+}
+
 #[test]
 fn typos_are_corrected_at_the_space_in_the_typed_case() {
     for (letters, context, expected) in [
@@ -636,16 +658,9 @@ fn accents_and_elisions_typed_are_kept() {
         ("de", &["da", "ß"][..], "daß"),
         ("de", &["mu", "ß"][..], "muß"),
     ] {
-        let mut session = engine().fresh_user().session(language).unwrap();
-        session.set_context("Oui ");
-        for part in parts {
-            if part.chars().all(|c| c.is_ascii_lowercase()) {
-                tap_word(&mut session, part);
-            } else {
-                session.type_text(part);
-            }
-        }
-        space(&mut session);
+        let session = commit_parts(language, "Oui ", parts, |part| {
+            !part.chars().all(|c| c.is_ascii_lowercase())
+        });
         assert_eq!(
             session.context(),
             format!("Oui {expected} "),
@@ -715,16 +730,7 @@ fn a_rare_word_typed_with_marks_is_decoded_like_any_rare_word() {
         ("fr", "Alors ", &["G", "é", "n", "é", "rez"][..], "Générez"),
         ("pt", "Eu comprei um ", &["form", "ã", "o"][..], "formão"),
     ] {
-        let mut session = engine().fresh_user().session(language).unwrap();
-        session.set_context(context);
-        for part in parts {
-            if *part == "ã" || *part == "é" {
-                session.type_text(part);
-            } else {
-                tap_word(&mut session, part);
-            }
-        }
-        space(&mut session);
+        let session = commit_parts(language, context, parts, |part| part == "ã" || part == "é");
         assert_eq!(
             session.context(),
             format!("{context}{expected} "),
@@ -749,16 +755,7 @@ fn hyphenated_words_are_corrected_part_by_part() {
             "murmura-t-elle",
         ),
     ] {
-        let mut session = engine().fresh_user().session(language).unwrap();
-        session.set_context("Ok ");
-        for part in parts {
-            if *part == "-" {
-                session.type_text(part);
-            } else {
-                tap_word(&mut session, part);
-            }
-        }
-        space(&mut session);
+        let session = commit_parts(language, "Ok ", parts, |part| part == "-");
         assert_eq!(
             session.context(),
             format!("Ok {expected} "),
@@ -797,16 +794,7 @@ fn hyphens_typed_are_kept() {
         ("ru", &["когда", "-", "нибудь"][..], "когда-нибудь"),
         ("pt", &["diz", "-", "se"][..], "diz-se"),
     ] {
-        let mut session = engine().fresh_user().session(language).unwrap();
-        session.set_context("Ok ");
-        for part in parts {
-            if *part == "-" {
-                session.type_text(part);
-            } else {
-                tap_word(&mut session, part);
-            }
-        }
-        space(&mut session);
+        let session = commit_parts(language, "Ok ", parts, |part| part == "-");
         assert_eq!(
             session.context(),
             format!("Ok {expected} "),
