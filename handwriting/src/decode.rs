@@ -21,7 +21,11 @@
 //! written. Punctuation before a word and after a complete lexicon word is
 //! allowed at `punct_penalty` each; a word that starts with a digit is a
 //! **number** (digits and the punctuation of dates, times and phone
-//! numbers) at `number_penalty`. The space class ends a word: a lexicon
+//! numbers) at `number_penalty`; a mark text rarely has ([`RARE_MARKS`])
+//! costs `rare_mark_penalty` more wherever it is written. A hyphen or slash
+//! after a lexicon word, a dot after a single letter, and a letter after a
+//! number join the next letters as a new word without a space
+//! ("well-known", "U.K.", "4pm"). The space class ends a word: a lexicon
 //! word is then scored by the pack's word model (`ln(λ·P(w | previous) +
 //! (1 − λ)·P(w))`, the engine's n-gram score) times `lm_weight`. The path
 //! through words is a function of the labels, so merging prefixes with
@@ -45,6 +49,11 @@ use nib_engine::{TypedCase, apply_case, fold, is_apostrophe, split_token};
 use crate::charset::{BLANK, Charset};
 use crate::model::LogProbs;
 
+/// Marks that handwritten text rarely has; the model reads stray strokes
+/// as them ("bacteria\", "hurtle@", "4/10|94"), so they cost
+/// [`DecodeParams::rare_mark_penalty`] more than other punctuation.
+pub const RARE_MARKS: &str = "@\\|^_`{}~<>=*+[]";
+
 /// Settings of the search. The penalties are in nats of the total score
 /// (CTC log-probability plus `lm_weight` times word log-probabilities).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -59,6 +68,9 @@ pub struct DecodeParams {
     pub oov_char_penalty: f32,
     /// Cost of each punctuation mark before or after a word.
     pub punct_penalty: f32,
+    /// Further cost of a mark that text rarely has ([`RARE_MARKS`]: `@`,
+    /// `\`, `|`, braces, ...), wherever it is written, numbers included.
+    pub rare_mark_penalty: f32,
     /// Cost of a number (digits with the punctuation of dates, times,
     /// phone numbers: "4/10/94", "456-7890"), which no lexicon holds.
     pub number_penalty: f32,
@@ -81,15 +93,19 @@ pub struct DecodeParams {
 /// writers (`nib eval-handwriting --subset tune`, see ARCHITECTURE.md): a
 /// grid over `lm_weight` {0.3, 0.4, 0.5, 0.6, 0.8} × `oov_penalty` {4, 6, 8,
 /// 12, 16, 20} × `oov_char_penalty` {0.5, 1, 1.5, 2}, then the beam {12, 24,
-/// 48}, `punct_penalty` {0.5, 1, 2, 4} and `number_penalty` {1, 3, 6}.
+/// 48}, `punct_penalty` {0.5, 1, 2, 4} and `number_penalty` {1, 3, 6}; later
+/// `rare_mark_penalty` {0, 1, 2, 3, 5, 8}, and the beam again {24, 32, 48,
+/// 64} once compounds, initials and units joined words (48: 0.3 points of
+/// word accuracy for ~0.5 ms more per word).
 impl Default for DecodeParams {
     fn default() -> Self {
         Self {
-            beam: 24,
+            beam: 48,
             lm_weight: 0.5,
             oov_penalty: 6.0,
             oov_char_penalty: 1.5,
             punct_penalty: 1.0,
+            rare_mark_penalty: 3.0,
             number_penalty: 1.0,
             prune: 10.0,
             labels_per_frame: 12,
@@ -154,6 +170,8 @@ pub struct Groups {
     /// Folded key of each group.
     keys: Vec<String>,
     kinds: Vec<Kind>,
+    /// Whether each group is one of [`RARE_MARKS`].
+    rare: Vec<bool>,
     /// Group of each class (`None` for the blank).
     of_class: Vec<Option<u16>>,
     /// Classes of each group.
@@ -206,9 +224,15 @@ impl Groups {
                 members[usize::from(*g)].push(class as u16);
             }
         }
+        let rare = keys
+            .iter()
+            .zip(&kinds)
+            .map(|(key, &kind)| kind == Kind::Punct && key.chars().all(|c| RARE_MARKS.contains(c)))
+            .collect();
         Self {
             keys,
             kinds,
+            rare,
             of_class,
             members,
         }
@@ -355,6 +379,14 @@ struct Hyp {
     /// The current word's first letter: its group and the frames from its
     /// emission to the next label's, where its case is read.
     first: Option<(u16, usize, usize)>,
+    /// Whether the current word joins the last one without a space
+    /// ("well-known", "U.K.", "4pm"): see [`joins_next_word`].
+    glue: bool,
+    /// The lexicon word the current word's key passed just before a
+    /// joining mark that the lexicon also follows ("in" of "in-"): if the
+    /// next letter leaves the lexicon, the word ends there and a joined
+    /// one starts.
+    joined_host: Option<LexiconNode>,
 }
 
 impl Hyp {
@@ -437,6 +469,8 @@ impl<'a> Decoder<'a> {
             word: h.word,
             raw: String::new(),
             first: h.first,
+            glue: h.glue,
+            joined_host: None,
         };
         if let Some((fg, from, usize::MAX)) = next.first {
             next.first = Some((fg, from, t));
@@ -448,7 +482,11 @@ impl<'a> Decoder<'a> {
             self.finish(h, &mut next, frames);
             next.word = self.start_word();
             next.first = None;
+            next.glue = false;
             return Some(next);
+        }
+        if self.pack.is_some() && self.groups.rare[usize::from(g)] {
+            next.extra -= self.params.rare_mark_penalty;
         }
         let (oov, per_char) = self.oov_cost();
         next.raw = h.raw.clone();
@@ -471,13 +509,25 @@ impl<'a> Decoder<'a> {
                     next.word = Word::Number;
                     next.extra -= self.number_cost();
                 }
-                Kind::Letter | Kind::Digit => match pack.lexicon_next(node, key) {
-                    Some(n) => next.word = Word::Lex(n),
-                    None => to_oov(&mut next, chars),
+                Kind::Letter | Kind::Digit => match (pack.lexicon_next(node, key), h.joined_host) {
+                    (Some(n), _) => next.word = Word::Lex(n),
+                    (None, Some(host)) => {
+                        // "in-" is a lexicon prefix ("in-house"), "in-y" is
+                        // not: "In-Yung" is "In" joined to a new word.
+                        let host = Hyp {
+                            word: Word::Trail(host),
+                            ..h.clone()
+                        };
+                        self.join_word(&host, &mut next, pack, g, class, t, frames);
+                    }
+                    (None, None) => to_oov(&mut next, chars),
                 },
                 Kind::Punct => {
                     if let Some(n) = pack.lexicon_next(node, key) {
                         next.word = Word::Lex(n);
+                        if pack.lexicon_words(node).next().is_some() && joins_next_word(&next.raw) {
+                            next.joined_host = Some(node);
+                        }
                     } else if node == pack.lexicon_root() {
                         next.extra -= self.punct_cost();
                     } else if pack.lexicon_words(node).next().is_some() {
@@ -489,24 +539,60 @@ impl<'a> Decoder<'a> {
                 }
                 Kind::Space => {}
             },
-            (Word::Number, Some(_)) => {
+            (Word::Number, Some(pack)) => {
                 // Digits, marks and punctuation continue a number; a letter
-                // makes it a new word ("4pm").
+                // starts a word joined to it ("4pm", "4:30pm").
                 if kind == Kind::Letter {
-                    to_oov(&mut next, chars);
+                    self.join_word(h, &mut next, pack, g, class, t, frames);
                 }
             }
-            (Word::Trail(_), Some(_)) => match kind {
+            (Word::Trail(_), Some(pack)) => match kind {
                 Kind::Punct => next.extra -= self.punct_cost(),
+                Kind::Letter | Kind::Digit if joins_next_word(&h.raw) => {
+                    self.join_word(h, &mut next, pack, g, class, t, frames);
+                }
                 _ => to_oov(&mut next, chars),
             },
         }
         Some(next)
     }
 
+    /// Ends the word of `h` and starts in `next` a word joined to it, with
+    /// the letter or digit `class` of group `g` written at frame `t`.
+    #[allow(clippy::too_many_arguments)]
+    fn join_word(
+        &self,
+        h: &Hyp,
+        next: &mut Hyp,
+        pack: &LanguagePack,
+        g: u16,
+        class: usize,
+        t: usize,
+        frames: &Frames<'_>,
+    ) {
+        self.finish(h, next, frames);
+        next.glue = true;
+        next.raw.extend(self.charset.char(class));
+        let kind = self.groups.kinds[usize::from(g)];
+        next.first = (kind == Kind::Letter).then_some((g, t, usize::MAX));
+        let key = &self.groups.keys[usize::from(g)];
+        next.word = match pack.lexicon_next(pack.lexicon_root(), key) {
+            _ if kind == Kind::Digit => {
+                next.extra -= self.number_cost();
+                Word::Number
+            }
+            Some(n) => Word::Lex(n),
+            None => {
+                let (oov, per_char) = self.oov_cost();
+                next.extra -= oov + per_char;
+                Word::Oov
+            }
+        };
+    }
+
     /// Ends the current word of `h`, writing the result into `next`.
     fn finish(&self, h: &Hyp, next: &mut Hyp, frames: &Frames<'_>) {
-        if !next.text.is_empty() {
+        if !next.text.is_empty() && !h.glue {
             next.text.push(' ');
         }
         // The case of the first letter from all the frames it spans, not
@@ -586,7 +672,14 @@ impl<'a> Decoder<'a> {
         raw: &str,
         previous: Option<WordId>,
     ) -> Option<(String, WordId, f32)> {
-        let (lead, core, trail) = split_token(raw);
+        let (lead, core, _) = split_token(raw);
+        // A hyphen ending a word ("In-" of "In-Yung") is trailing
+        // punctuation here, though `split_token` keeps it in the word.
+        let hyphens = core.len() - core.trim_end_matches('-').len();
+        let (core, trail) = (
+            &core[..core.len() - hyphens],
+            &raw[lead.len() + core.len() - hyphens..],
+        );
         let plain = |s: &str| -> String { s.chars().filter(|&c| !is_apostrophe(c)).collect() };
         let core_plain = plain(core);
         let core_lower = core_plain.to_lowercase();
@@ -645,6 +738,8 @@ impl<'a> Decoder<'a> {
             word: self.start_word(),
             raw: String::new(),
             first: None,
+            glue: false,
+            joined_host: None,
         }];
         let width = self.params.beam.max(1);
         for t in 0..log_probs.frames() {
@@ -659,7 +754,16 @@ impl<'a> Decoder<'a> {
                 let stay_b = h.ctc() + blank;
                 let stay_nb = last.map_or(NEG, |g| h.pnb + frames.lp(t, g));
                 let slot = match index.get(&h.labels) {
-                    Some(&slot) => slot,
+                    Some(&slot) => {
+                        // The labels were reached this frame by extending a
+                        // shorter prefix; if staying carries more of their
+                        // probability, its word state is the one to keep
+                        // (where the first letter was written, for its case).
+                        if lse(stay_b, stay_nb) > next[slot].ctc() {
+                            next[slot].first = h.first;
+                        }
+                        slot
+                    }
                     None => {
                         let mut s = h.clone();
                         s.pb = NEG;
@@ -734,6 +838,25 @@ impl<'a> Decoder<'a> {
     }
 }
 
+/// Whether a word written so far as `raw`, a lexicon word with trailing
+/// punctuation, joins the next letter or digit as one token: a hyphen
+/// ("well-", "In-" of "In-Yung") or a slash ("and/") ends a word of a
+/// compound; a dot after one letter is an initial ("U." of "U.K.").
+fn joins_next_word(raw: &str) -> bool {
+    // `split_token` keeps a hyphen in the word ("In-"): look at the end.
+    let Some(mark) = raw.chars().next_back() else {
+        return false;
+    };
+    let before = &raw[..raw.len() - mark.len_utf8()];
+    let (_, core, trail) = split_token(before);
+    trail.is_empty()
+        && match mark {
+            '-' | '/' => !core.is_empty(),
+            '.' => core.chars().count() == 1,
+            _ => false,
+        }
+}
+
 /// Completions offered per prefix.
 const COMPLETIONS: usize = 2;
 /// Words read under a light prefix to find its best completions.
@@ -766,7 +889,7 @@ impl Decoder<'_> {
                 let added = fold(w.surface).chars().count().saturating_sub(written);
                 let log_p = word_log_prob(pack, &w, h.previous, self.params.pair_weight);
                 let mut text = h.text.clone();
-                if !text.is_empty() {
+                if !text.is_empty() && !h.glue {
                     text.push(' ');
                 }
                 text.push_str(lead);
@@ -1022,6 +1145,81 @@ mod tests {
         assert_eq!(greedy(&lp, &charset), "Sso");
         let found = decoder(Some(&pack), &groups, &charset).decode(&lp, 1, None);
         assert_eq!(found[0].text, "so");
+    }
+
+    #[test]
+    fn marks_that_text_rarely_has_cost_more() {
+        let charset = charset();
+        let groups = Groups::new(&charset);
+        let pack = pack(&[("bacteria", 600)]);
+        // A stray stroke after the word that the model reads as "\".
+        let mut spec: Vec<Vec<(char, f32)>> = "bacteria"
+            .chars()
+            .flat_map(|c| [vec![(c, 0.97)], vec![('_', 0.97)]])
+            .collect();
+        spec.push(vec![('\\', 0.9), ('_', 0.1)]);
+        let refs: Vec<&[(char, f32)]> = spec.iter().map(Vec::as_slice).collect();
+        let lp = frames(&charset, &refs);
+        assert_eq!(greedy(&lp, &charset), "bacteria\\");
+        let mut d = decoder(Some(&pack), &groups, &charset);
+        assert_eq!(d.decode(&lp, 1, None)[0].text, "bacteria");
+        d.params.rare_mark_penalty = 0.0;
+        assert_eq!(d.decode(&lp, 1, None)[0].text, "bacteria\\");
+        // Inside a number too: "|" read where "/" is nearly as likely.
+        let mut spec: Vec<Vec<(char, f32)>> = Vec::new();
+        for c in "4/10".chars() {
+            spec.extend([vec![(c, 0.97)], vec![('_', 0.97)]]);
+        }
+        spec.extend([vec![('|', 0.5), ('/', 0.45)], vec![('_', 0.97)]]);
+        for c in "94".chars() {
+            spec.extend([vec![(c, 0.97)], vec![('_', 0.97)]]);
+        }
+        let refs: Vec<&[(char, f32)]> = spec.iter().map(Vec::as_slice).collect();
+        let lp = frames(&charset, &refs);
+        assert_eq!(d.decode(&lp, 1, None)[0].text, "4/10|94");
+        d.params.rare_mark_penalty = DecodeParams::default().rare_mark_penalty;
+        assert_eq!(d.decode(&lp, 1, None)[0].text, "4/10/94");
+    }
+
+    #[test]
+    fn compounds_initials_and_units_are_joined_words() {
+        let charset = charset();
+        let groups = Groups::new(&charset);
+        let pack = pack(&[
+            ("well", 300),
+            ("known", 400),
+            ("in", 200),
+            ("in-house", 700),
+            ("law", 500),
+            ("pm", 600),
+            ("U", 600),
+            ("K", 600),
+        ]);
+        let d = decoder(Some(&pack), &groups, &charset);
+        for (written, read) in [
+            // Two lexicon words joined by a hyphen, no new word.
+            ("well-known", "well-known"),
+            // "in-" is a lexicon prefix ("in-house"), "in-l" is not.
+            ("in-law", "in-law"),
+            ("in-house", "in-house"),
+            // Initials, and a unit after a number.
+            ("U.K.", "U.K."),
+            ("4pm", "4pm"),
+            ("4:30pm", "4:30pm"),
+        ] {
+            let found = d.decode(&spelled(&charset, written), 1, None);
+            assert_eq!(found[0].text, read, "{written}");
+            assert!(found[0].in_lexicon, "{written}");
+        }
+        // The part after the hyphen may be a new word.
+        let found = d.decode(&spelled(&charset, "In-Yung"), 1, None);
+        assert_eq!(found[0].text, "In-Yung");
+        assert!(!found[0].in_lexicon);
+        // A dot after a whole word does not join the next letters.
+        assert!(!joins_next_word("well."));
+        assert!(joins_next_word("(U."));
+        assert!(joins_next_word("well-"));
+        assert!(!joins_next_word("-"));
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub struct HwArgs {
     /// Cost (nats) of a punctuation mark around a word.
     #[arg(long)]
     punct_penalty: Option<f32>,
+    /// Further cost (nats) of a mark text rarely has (`@`, `\`, `|`, braces, ...).
+    #[arg(long)]
+    rare_mark_penalty: Option<f32>,
     /// Cost (nats) of a number.
     #[arg(long)]
     number_penalty: Option<f32>,
@@ -76,6 +79,7 @@ impl HwArgs {
                 oov_penalty: self.oov_penalty.unwrap_or(d.oov_penalty),
                 oov_char_penalty: self.oov_char_penalty.unwrap_or(d.oov_char_penalty),
                 punct_penalty: self.punct_penalty.unwrap_or(d.punct_penalty),
+                rare_mark_penalty: self.rare_mark_penalty.unwrap_or(d.rare_mark_penalty),
                 number_penalty: self.number_penalty.unwrap_or(d.number_penalty),
                 prune: self.prune.unwrap_or(d.prune),
                 labels_per_frame: self.labels_per_frame.unwrap_or(d.labels_per_frame),
