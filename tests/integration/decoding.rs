@@ -159,6 +159,27 @@ fn a_missed_space_bar_is_read_as_two_words() {
 }
 
 #[test]
+fn a_missed_space_bar_splits_words_with_typos_of_their_own() {
+    for (context, letters, expected) in [
+        // Typos in each part: one long unknown word is the less likely
+        // reading (each letter past the fourth costs it 2 nats).
+        (
+            "Of the 9 ",
+            "vailablwbhousewz",
+            "Of the 9 available houses ",
+        ),
+        ("I like ", "squirrelbcookiws", "I like squirrel cookies "),
+        ("We ", "shouldbgoboutbtonite", "We should go out tonite "),
+        // The second word in the case its own letters were typed in.
+        ("Tell me ", "aboutbApples", "Tell me about Apples "),
+    ] {
+        let mut session = typed(letters, context);
+        space(&mut session);
+        assert_eq!(session.context(), expected, "{:?}", session.last_decision());
+    }
+}
+
+#[test]
 fn a_first_tap_meant_for_shift_is_dropped() {
     // Shift missed upwards-right: the tap typed "z", near its edge by shift.
     let engine = engine();
