@@ -177,6 +177,24 @@ fn a_missed_space_bar_splits_words_with_typos_of_their_own() {
         space(&mut session);
         assert_eq!(session.context(), expected, "{:?}", session.last_decision());
     }
+    // A number typed from the symbols page, then the space missed.
+    for (context, parts, expected) in [
+        (
+            "The price fell ",
+            ["84", "bpercent"],
+            "The price fell 84 percent ",
+        ),
+        (
+            "See you at ",
+            ["10:15", "bambtomorrow"],
+            "See you at 10:15 am tomorrow ",
+        ),
+    ] {
+        let session = commit_parts("en", context, &parts, |part| {
+            part.starts_with(|c: char| c.is_ascii_digit())
+        });
+        assert_eq!(session.context(), expected, "{:?}", session.last_decision());
+    }
 }
 
 #[test]

@@ -395,9 +395,15 @@ impl<'a> Decoder<'a> {
                 if !words.contains_key(&key) && words.len() == MAX_PIECE_SEARCHES {
                     break 'readings;
                 }
-                let word = words
-                    .entry(key)
-                    .or_insert_with(|| self.best_word(&context, &observations[start..end]));
+                let number = (typed.len() == n)
+                    .then(|| typed[start..end].iter().collect::<String>())
+                    .filter(|piece| is_number(piece));
+                let word = words.entry(key).or_insert_with(|| match number {
+                    // Digits typed before a missed space ("30vpm"): a
+                    // number, as typed.
+                    Some(piece) => Some((NUMBER_PIECE_LOG_P, piece)),
+                    None => self.best_word(&context, &observations[start..end]),
+                });
                 let Some((s, mut w)) = word.clone() else {
                     continue 'readings;
                 };
@@ -1111,6 +1117,20 @@ pub(crate) fn unknown_word_log_prob(config: &Config, key: &str) -> f64 {
 
 /// See [`unknown_word_log_prob`].
 const UNKNOWN_PER_LETTER: f64 = 1.0;
+
+/// Score (natural log) of a number as one of the words a run-on is read
+/// as ("30vpm" as "30 pm"): about a common word's.
+const NUMBER_PIECE_LOG_P: f64 = -8.0;
+
+/// Whether `piece` is a number as typed: digits, with the separators of
+/// times, decimals and thousands between them ("30", "10:15", "4.2").
+fn is_number(piece: &str) -> bool {
+    piece.starts_with(|c: char| c.is_ascii_digit())
+        && piece.ends_with(|c: char| c.is_ascii_digit())
+        && piece
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ':' | '.' | ','))
+}
 
 /// Further cost per letter past the fourth of an unknown typed word when it
 /// is weighed against a reading as several words: a run-on with a typo in
