@@ -887,12 +887,11 @@ impl<'a> Decoder<'a> {
         };
         let typed_score = typed_score_with(0.0);
         let best_or = |typed: f64| scored.first().map_or(typed, |(s, _)| s.max(typed));
-        let single = best_or(typed_score);
         // Read as several words, a typed lexicon word needs the margin a
         // correction of it would.
+        let single = best_or(typed_score_with(SPLIT_UNKNOWN_PER_LETTER));
         if let Some((score, words)) = self.segmented(literal, observations)
-            && score - best_or(typed_score_with(SPLIT_UNKNOWN_PER_LETTER))
-                >= f64::from(self.required_margin(known.as_ref()))
+            && score - single >= f64::from(self.required_margin(known.as_ref()))
             && self.neural_allows_split(&words.join(" "), literal, started)
         {
             let mut text = words.join(" ");
