@@ -195,6 +195,17 @@ fn a_missed_space_bar_splits_words_with_typos_of_their_own() {
         });
         assert_eq!(session.context(), expected, "{:?}", session.last_decision());
     }
+    // A marked letter typed by a long press stays in its word ("schön",
+    // not the likelier "schon" the search reads the same letters as).
+    let session = commit_parts("de", "Das ist ", &["sch", "ö", "nbgesagt"], |part| {
+        part == "ö"
+    });
+    assert_eq!(
+        session.context(),
+        "Das ist schön gesagt ",
+        "{:?}",
+        session.last_decision()
+    );
 }
 
 #[test]

@@ -326,6 +326,26 @@ impl<'a> Decoder<'a> {
             .map(|(score, c)| (*score, c.word.surface.to_owned()))
     }
 
+    /// `correction` with the marked letters of `typed` (ö, ñ, ё) where
+    /// the lexicon writes the word so, or, for ё, where Russian may.
+    fn with_marks_typed(&self, typed: &str, correction: String) -> String {
+        let marked = with_typed_marks(typed, &correction);
+        if marked == correction {
+            return correction;
+        }
+        let key = fold(&correction);
+        if only_yo_added(&correction, &marked)
+            || self
+                .pack
+                .exact(&key)
+                .any(|w| w.surface.to_lowercase() == marked.to_lowercase())
+        {
+            marked
+        } else {
+            correction
+        }
+    }
+
     /// The best reading of the observations as two to four words: taps
     /// that may have been meant for the space bar, or a space left out.
     fn segmented(&self, literal: &str, observations: &[Observation]) -> Option<(f64, Vec<String>)> {
@@ -407,14 +427,17 @@ impl<'a> Decoder<'a> {
                 let Some((s, mut w)) = word.clone() else {
                     continue 'readings;
                 };
-                // A later word in the case its own letters were typed in
-                // ("thevWorld"); the first takes the whole word's (below).
-                if start > 0 && typed.len() == n {
+                if typed.len() == n {
                     let piece: String = typed[start..end].iter().collect();
+                    // A later word in the case its own letters were typed
+                    // in ("thevWorld"); the first takes the whole word's
+                    // (below).
                     let case = TypedCase::of(&piece);
-                    if case != TypedCase::Natural {
+                    if start > 0 && case != TypedCase::Natural {
                         w = apply_case(&w, case, false);
                     }
+                    // The marked letters typed, as in a word decided alone.
+                    w = self.with_marks_typed(&piece, w);
                 }
                 score += s - cost;
                 context = format!("{context}{w} ");
@@ -945,19 +968,7 @@ impl<'a> Decoder<'a> {
             best.word.surface
         };
         let correction = apply_case(surface, typed_case, info.sentence_start);
-        // The marks typed are kept where the lexicon writes the word so,
-        // or, for ё, where Russian may.
-        let marked = with_typed_marks(literal, &correction);
-        let correction = if only_yo_added(&correction, &marked)
-            || self
-                .pack
-                .exact(&best_key)
-                .any(|w| w.surface.to_lowercase() == marked.to_lowercase())
-        {
-            marked
-        } else {
-            correction
-        };
+        let correction = self.with_marks_typed(literal, correction);
         // A typed word the lexicon knows needs a larger margin.
         let mut required = self.required_margin(known.as_ref());
         // A rare word typed with the marks the lexicon writes it with
