@@ -415,20 +415,20 @@ impl<'a> Decoder<'a> {
                 if !words.contains_key(&key) && words.len() == MAX_PIECE_SEARCHES {
                     break 'readings;
                 }
-                let number = (typed.len() == n)
-                    .then(|| typed[start..end].iter().collect::<String>())
-                    .filter(|piece| is_number(piece));
-                let word = words.entry(key).or_insert_with(|| match number {
+                // The letters typed for this word, where taps and letters
+                // correspond one to one.
+                let piece =
+                    (typed.len() == n).then(|| typed[start..end].iter().collect::<String>());
+                let word = words.entry(key).or_insert_with(|| match &piece {
                     // Digits typed before a missed space ("30vpm"): a
                     // number, as typed.
-                    Some(piece) => Some((NUMBER_PIECE_LOG_P, piece)),
-                    None => self.best_word(&context, &observations[start..end]),
+                    Some(piece) if is_number(piece) => Some((NUMBER_PIECE_LOG_P, piece.clone())),
+                    _ => self.best_word(&context, &observations[start..end]),
                 });
                 let Some((s, mut w)) = word.clone() else {
                     continue 'readings;
                 };
-                if typed.len() == n {
-                    let piece: String = typed[start..end].iter().collect();
+                if let Some(piece) = piece {
                     // A later word in the case its own letters were typed
                     // in ("thevWorld"); the first takes the whole word's
                     // (below).
@@ -903,8 +903,7 @@ impl<'a> Decoder<'a> {
         let typed_score_with = |per_letter: f64| match typed_word {
             Some((score, _)) => *score,
             None => {
-                let extra = key.chars().count().saturating_sub(4) as f64;
-                let prior = unknown_word_log_prob(self.config, &key) - per_letter * extra;
+                let prior = unknown_prior(self.config, &key, UNKNOWN_PER_LETTER + per_letter);
                 ranking.unknown_word_score(typed_lm, prior) - weight * f64::from(literal_cost)
             }
         };
@@ -1121,8 +1120,14 @@ pub(crate) fn edit_distance_decision(
 /// [`UNKNOWN_PER_LETTER`] for each letter beyond (a long unknown string is
 /// less likely to be meant than a short one).
 pub(crate) fn unknown_word_log_prob(config: &Config, key: &str) -> f64 {
+    unknown_prior(config, key, UNKNOWN_PER_LETTER)
+}
+
+/// The unknown-word prior at `per_letter` nats for each letter past the
+/// fourth.
+fn unknown_prior(config: &Config, key: &str, per_letter: f64) -> f64 {
     let extra = key.chars().count().saturating_sub(4) as f64;
-    f64::from(config.unknown_word_log_prob) - UNKNOWN_PER_LETTER * extra
+    f64::from(config.unknown_word_log_prob) - per_letter * extra
 }
 
 /// See [`unknown_word_log_prob`].
