@@ -104,6 +104,11 @@ pub struct Session {
     /// Folded words the user reverted an autocorrection of: kept as typed
     /// for the rest of the session.
     reverted: HashSet<String>,
+    /// The word an undone autocorrection gave back, taught to the personal
+    /// dictionary when it is committed as it is (not when more letters
+    /// follow it: the tap on backspace may have been meant for the first
+    /// letter of the next word).
+    undone: Option<String>,
     /// The last autocorrect decision.
     last_decision: Option<Decision>,
     /// The last commit joined the word before the last space to this one.
@@ -229,6 +234,7 @@ impl Session {
             shift: false,
             last_correction: None,
             reverted: HashSet::new(),
+            undone: None,
             last_decision: None,
             joined_last_word: false,
             search: SearchCache::default(),
@@ -383,7 +389,8 @@ impl Session {
 
     /// Deletes the grapheme before the cursor. Right after an
     /// autocorrection, undoes it instead: the word comes back as typed,
-    /// current again, and is not corrected again in this session.
+    /// current again, and is not corrected again in this session; once
+    /// committed as it is, it is taught to the personal dictionary.
     pub fn backspace(&mut self) {
         self.split = None;
         if let Some(undo) = self.last_correction.take() {
@@ -392,8 +399,8 @@ impl Session {
                 let start = trimmed.len() - undo.corrected.len();
                 self.context.truncate(start);
                 self.reverted.insert(fold(&undo.typed));
-                // The user wants the word as typed: teach it.
-                self.learn_word(&undo.typed, true);
+                // The user wants the word as typed: taught when committed.
+                self.undone = Some(undo.typed.clone());
                 self.word = undo.typed;
                 self.taps = undo.taps;
                 self.erasures.clear();
@@ -432,17 +439,18 @@ impl Session {
     /// erased, for the word's decision to weigh
     /// ([`Decoder::unerase`](crate::decode::Decoder::unerase)).
     fn backspace_tapped(&mut self, at: (f32, f32), key: &Key) {
-        let watched = self.last_correction.is_none() && self.decodes();
-        let erased = if !watched {
+        let erased = if !self.decodes() {
             None
         } else if self.word.is_empty() {
-            // The space (or other separator) after a word.
+            // The space (or other separator) after a word, or right after
+            // an autocorrection the correction itself: undone, the typed
+            // word current again, as the word before a separator is.
             self.context
                 .chars()
                 .last()
                 .filter(|&c| !is_word_char(c) && !c.is_control())
                 .map(|_| Erased::Separator(self.context.clone()))
-        } else if self.tapped() {
+        } else if self.last_correction.is_none() && self.tapped() {
             self.word
                 .chars()
                 .last()
@@ -550,14 +558,18 @@ impl Session {
                         .char_indices()
                         .nth(at)
                         .map_or(self.word.len(), |(i, _)| i);
-                    let (first, second) = self.word.split_at(split);
+                    let second = &self.word[split..];
+                    // The word before the separator as it was committed:
+                    // the letters reopened, or the autocorrection undone.
+                    let committed =
+                        before[self.context.len()..].trim_end_matches(|c: char| !is_word_char(c));
                     let mut restored = vec![tap];
                     restored.extend_from_slice(&typed[at..]);
                     decoder
                         .unerase_separator(
                             &self.word,
                             typed_score,
-                            (first, before),
+                            (committed, before),
                             &restored,
                             erasure.key_log_p,
                         )
@@ -637,6 +649,7 @@ impl Session {
         self.taps = vec![None; self.word.chars().count()];
         self.erasures.clear();
         self.last_correction = None;
+        self.undone = None;
         self.split = None;
         self.joined_last_word = false;
         self.trim_context();
@@ -920,6 +933,7 @@ impl Session {
 
     fn commit_word(&mut self) {
         let split = self.split.take();
+        let undone = self.undone.take();
         if self.word.is_empty() {
             return;
         }
@@ -942,7 +956,10 @@ impl Session {
             });
         }
         self.learn_offsets(&word, decision.as_ref());
-        self.learn_word(&word, false);
+        // A word whose autocorrection was undone, committed as it was
+        // typed, is what the user wants: taught explicitly.
+        let explicit = undone.is_some_and(|undone| undone == word);
+        self.learn_word(&word, explicit);
         self.last_decision = decision;
         self.context.push_str(&word);
         self.word.clear();
@@ -952,11 +969,16 @@ impl Session {
 
     /// Whether a tap on a key of `kind` would be odd enough here to be a
     /// missed letter: shift in the middle of a lower-case word (not an
-    /// acronym), or the space bar right after a space.
+    /// acronym), the space bar right after a space, or punctuation right
+    /// after the space bar ended a word.
     fn stray_tap(&self, kind: KeyKind) -> bool {
         match kind {
             KeyKind::Shift => self.word.chars().last().is_some_and(char::is_lowercase),
             KeyKind::Space => self.word.is_empty() && self.context.ends_with(' '),
+            // A full stop or comma right after the space bar ended a word
+            // ("for ." before the next word): the tap fell below the
+            // bottom row of letters.
+            KeyKind::Punctuation => self.word.is_empty() && self.split.is_some(),
             _ => false,
         }
     }

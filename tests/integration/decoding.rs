@@ -483,6 +483,78 @@ fn a_letter_tapped_onto_backspace_after_a_space_begins_the_next_word() {
 }
 
 #[test]
+fn a_letter_tapped_onto_backspace_after_an_autocorrection_begins_the_next_word() {
+    let engine = engine();
+    let (edge, middle) = backspace_taps(&engine, 'l');
+    // "I love you" with a typo in "I" ("O"), corrected, and the "l" of
+    // "love" missed onto backspace, which undid the correction ("O⌫ove").
+    let user = engine.fresh_user();
+    let mut session = user.session("en").unwrap();
+    session.set_context("Yes, ");
+    tap_word(&mut session, "O");
+    space(&mut session);
+    assert_eq!(
+        session.context(),
+        "Yes, I ",
+        "{:?}",
+        session.last_decision()
+    );
+    session.tap(edge.0, edge.1).unwrap();
+    assert_eq!((session.context(), session.current_word()), ("Yes, ", "O"));
+    tap_word(&mut session, "ove");
+    space(&mut session);
+    let decision = session.last_decision().cloned().unwrap();
+    assert_eq!(session.context(), "Yes, I love ", "{decision:?}");
+    assert!(decision.reason.contains("backspace"), "{decision:?}");
+    assert!(
+        !user.personal().knows("O"),
+        "a typo undone by a stray tap is not taught"
+    );
+
+    // An undo tapped in the middle of backspace, then the word committed
+    // as it was typed: the user's word, taught.
+    let user = engine.fresh_user();
+    let mut session = user.session("en").unwrap();
+    session.set_context("Yes, ");
+    tap_word(&mut session, "O");
+    space(&mut session);
+    session.tap(middle.0, middle.1).unwrap();
+    assert!(!user.personal().knows("O"), "taught when committed");
+    space(&mut session);
+    assert_eq!(session.context(), "Yes, O ");
+    assert!(user.personal().knows("O"));
+}
+
+#[test]
+fn a_full_stop_tapped_after_the_space_bar_is_a_letter_of_the_bottom_row() {
+    let engine = engine();
+    let (m_x, m_y) = centre(&engine, "en", 'm');
+    let (period_x, period_y) = centre(&engine, "en", '.');
+    // The "m" of "movies" fell onto the top edge of the full stop below it.
+    let under_m = (m_x.clamp(period_x - 0.4, period_x + 0.4), period_y - 0.4);
+    assert!(m_y < under_m.1);
+    let mut session = engine.fresh_user().session("en").unwrap();
+    session.set_context("I am looking for ");
+    tap_word(&mut session, "some");
+    space(&mut session);
+    session.tap(under_m.0, under_m.1).unwrap();
+    tap_word(&mut session, "ovies");
+    space(&mut session);
+    assert_eq!(
+        session.context(),
+        "I am looking for some movies ",
+        "{:?}",
+        session.last_decision()
+    );
+    // Typed after a word the user picked, a full stop is one.
+    let mut session = engine.fresh_user().session("en").unwrap();
+    session.set_context("I am looking for ");
+    session.pick("some");
+    session.tap(under_m.0, under_m.1).unwrap();
+    assert_eq!(session.context(), "I am looking for some .");
+}
+
+#[test]
 fn corrections_and_completions_fill_the_strip() {
     let session = typed("hwllo", "I said ");
     let suggestions = session.suggestions(3);
