@@ -956,10 +956,20 @@ impl Session {
             });
         }
         self.learn_offsets(&word, decision.as_ref());
-        // A word whose autocorrection was undone, committed as it was
-        // typed, is what the user wants: taught explicitly.
-        let explicit = undone.is_some_and(|undone| undone == word);
-        self.learn_word(&word, explicit);
+        if undone.is_some_and(|undone| undone == word) {
+            // A word whose autocorrection was undone, committed as it was
+            // typed, is what the user wants: taught explicitly.
+            self.learn_word(&word, true);
+        } else if decision
+            .as_ref()
+            .is_none_or(|d| d.action != Action::Suggested)
+        {
+            // A word kept while a correction was offered is likelier a
+            // typo than the user's word: typing it again does not teach it
+            // (picking it does), or the typo would be protected from then
+            // on.
+            self.learn_word(&word, false);
+        }
         self.last_decision = decision;
         self.context.push_str(&word);
         self.word.clear();

@@ -925,3 +925,35 @@ fn hyphens_typed_are_kept() {
         );
     }
 }
+
+#[test]
+fn a_word_kept_while_a_correction_was_offered_is_not_learned_by_typing_it() {
+    let engine = engine();
+    let user = engine.fresh_user();
+    let mut session = user.session("en").unwrap();
+    for _ in 0..3 {
+        session.set_context("I think that ");
+        tap_word(&mut session, "Dorn");
+        space(&mut session);
+        let decision = session.last_decision().cloned().unwrap();
+        assert_eq!(decision.action, Action::Suggested, "{decision:?}");
+        assert_eq!(session.context(), "I think that Dorn ");
+    }
+    assert!(
+        !user.personal().knows("Dorn"),
+        "a likely typo is not taught"
+    );
+    // A name nothing is offered for is learned by typing it twice.
+    for _ in 0..2 {
+        session.set_context("I think that ");
+        tap_word(&mut session, "Bodo");
+        space(&mut session);
+        assert_eq!(session.last_decision().unwrap().action, Action::Kept);
+    }
+    assert!(user.personal().knows("Bodo"));
+    // Picked, the offered-against word is the user's.
+    session.set_context("I think that ");
+    tap_word(&mut session, "Dorn");
+    session.pick("Dorn");
+    assert!(user.personal().knows("Dorn"));
+}

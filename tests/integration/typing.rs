@@ -477,6 +477,11 @@ fn words_that_come_out_wrong_are_listed() {
             "{m:?}"
         );
         assert_eq!(m.language, "en");
+        // A correction is listed as offered only where it was not applied.
+        if let Some(offered) = &m.offered {
+            assert!(m.decision.as_deref().unwrap().contains("offered"), "{m:?}");
+            assert_ne!(offered, &m.committed, "{m:?}");
+        }
     }
     // Each says why the autocorrect committed what it did.
     assert!(

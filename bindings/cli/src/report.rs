@@ -569,17 +569,19 @@ pub fn html(
             t.mistakes.len().min(MISTAKES_SHOWN),
             nib_engine::typing::replay::MAX_MISTAKES
         );
-        html.push_str("<table><tr><th>language</th><th>noise</th><th>intended</th><th>typed</th><th>committed</th><th>kind</th></tr>\n");
+        html.push_str("<table><tr><th>language</th><th>noise</th><th>intended</th><th>typed</th><th>committed</th><th>kind</th><th>offered</th><th>why</th></tr>\n");
         for m in t.mistakes.iter().take(MISTAKES_SHOWN) {
             let _ = writeln!(
                 html,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&m.language),
                 escape(&m.noise),
                 escape(&m.word),
                 escape(&m.typed),
                 escape(&m.committed),
-                escape(&m.kind)
+                escape(&m.kind),
+                escape(m.offered.as_deref().unwrap_or("")),
+                escape(m.decision.as_deref().unwrap_or(""))
             );
         }
         html.push_str("</table>\n");

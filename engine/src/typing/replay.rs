@@ -320,6 +320,10 @@ pub struct Mistake {
     /// reason), when it decided.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<String>,
+    /// The correction the autocorrect offered but did not apply, if it
+    /// offered one (the margin fell short).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offered: Option<String>,
 }
 
 /// Everything a replay counted: mergeable across shards.
@@ -706,6 +710,8 @@ struct Token {
     typed: Vec<String>,
     /// The reason of the autocorrect decision at the last commit.
     decision: Option<String>,
+    /// The correction that decision offered without applying it.
+    offered: Option<String>,
     /// Next-word counts, added when the token closes.
     pending: Metrics,
 }
@@ -731,6 +737,7 @@ impl Token {
             committed: Vec::new(),
             typed: Vec::new(),
             decision: None,
+            offered: None,
             pending: Metrics::default(),
         }
     }
@@ -780,6 +787,7 @@ impl Token {
             committed,
             kind: kind.to_owned(),
             decision: self.decision.clone(),
+            offered: self.offered.clone(),
         })
     }
 
@@ -958,7 +966,11 @@ impl SessionReplay {
                         _ => token.committed.push(word),
                     }
                     token.typed.push(before);
-                    token.decision = self.session.last_decision().map(|d| d.reason.clone());
+                    let decision = self.session.last_decision();
+                    token.decision = decision.map(|d| d.reason.clone());
+                    token.offered = decision
+                        .filter(|d| d.action == crate::decode::Action::Suggested)
+                        .and_then(|d| d.correction.clone());
                     token.open = false;
                     // Split again at the commit: "movie to" for "movievto",
                     // "be really mad" for "bevreallybmad".
