@@ -957,3 +957,24 @@ fn a_word_kept_while_a_correction_was_offered_is_not_learned_by_typing_it() {
     session.pick("Dorn");
     assert!(user.personal().knows("Dorn"));
 }
+
+#[test]
+fn words_typed_in_capitals_are_kept() {
+    let engine = engine();
+    for (context, word) in [
+        ("We land at ", "SFO"),
+        ("I live in ", "NY"),
+        ("Call the ", "SMF"),
+    ] {
+        let mut session = engine.fresh_user().session("en").unwrap();
+        session.set_context(context);
+        tap_word(&mut session, word);
+        space(&mut session);
+        assert_eq!(
+            session.context(),
+            format!("{context}{word} "),
+            "{:?}",
+            session.last_decision()
+        );
+    }
+}

@@ -127,6 +127,10 @@ const MAX_PIECE_SEARCHES: usize = 32;
 /// letter only if that is at least this likely (natural log).
 const MERGE_LETTER_LOG_P: f32 = -2.0;
 
+/// A word typed in capitals of at most this many letters is kept as typed
+/// (an acronym).
+const MAX_ACRONYM_CHARS: usize = 5;
+
 /// At most this many space-bar readings are tried per word, the likeliest.
 const MAX_SPACE_HITS: usize = 4;
 
@@ -824,6 +828,12 @@ impl<'a> Decoder<'a> {
         }
         if let Some(reason) = self.typed_marks_kept(literal, &key) {
             return Decision::kept(literal, stage, reason);
+        }
+        // Capitals typed letter by letter (shift before each, or caps
+        // lock) are chosen: an acronym ("SFO", "NY") or shouting, not a
+        // typo of a lexicon word ("SCO", "MY").
+        if TypedCase::of(literal) == TypedCase::Upper && key.chars().count() <= MAX_ACRONYM_CHARS {
+            return Decision::kept(literal, stage, "typed in capitals");
         }
         let known = self.pack.exact(&key).min_by_key(|w| w.cost);
         let info = analyse(self.context);
