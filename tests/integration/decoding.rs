@@ -978,3 +978,25 @@ fn words_typed_in_capitals_are_kept() {
         );
     }
 }
+
+#[test]
+fn a_stray_first_tap_does_not_decide_the_case() {
+    let engine = engine();
+    // The space bar hit as "v" before shift: the capital is the word's.
+    // A capital "V" the word does not begin with: the word's own case.
+    for (context, typed, meant) in [
+        ("I said that ", "vEverybody", "Everybody"),
+        ("That is ", "Vfunny", "funny"),
+    ] {
+        let mut session = engine.fresh_user().session("en").unwrap();
+        session.set_context(context);
+        tap_word(&mut session, typed);
+        space(&mut session);
+        assert_eq!(
+            session.context(),
+            format!("{context}{meant} "),
+            "{:?}",
+            session.last_decision()
+        );
+    }
+}

@@ -953,7 +953,7 @@ impl<'a> Decoder<'a> {
         // Of the ways the lexicon writes the best key, the one in the case
         // the user typed ("like", not "Like", for "liks").
         let best_key = fold(best.word.surface);
-        let mut typed_case = TypedCase::of(literal);
+        let mut typed_case = TypedCase::of(first_tap_kept(literal, &best_key));
         // A first tap read as a shift that missed: the word was meant
         // with a capital ("apleaze" is "Please").
         if typed_case == TypedCase::Natural
@@ -1146,6 +1146,26 @@ const UNKNOWN_PER_LETTER: f64 = 1.0;
 /// Score (natural log) of a number as one of the words a run-on is read
 /// as ("30vpm" as "30 pm"): about a common word's.
 const NUMBER_PIECE_LOG_P: f64 = -8.0;
+
+/// The letters of `literal` that spell the word `key`, as far as its case
+/// goes: without the first when that was a stray tap the word does not
+/// begin with and the second is the word's first letter ("vEcerybody" is
+/// "Everybody", the space bar hit as "v" before shift; "Vfunny" is
+/// "funny").
+fn first_tap_kept<'a>(literal: &'a str, key: &str) -> &'a str {
+    let mut chars = literal.chars();
+    let (Some(first), Some(second), Some(start)) =
+        (chars.next(), chars.clone().next(), key.chars().next())
+    else {
+        return literal;
+    };
+    let folded = |c: char| fold(&c.to_string()).chars().next();
+    if folded(first) != Some(start) && folded(second) == Some(start) {
+        chars.as_str()
+    } else {
+        literal
+    }
+}
 
 /// Whether `piece` is a number as typed: digits, with the separators of
 /// times, decimals and thousands between them ("30", "10:15", "4.2").
