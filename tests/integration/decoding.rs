@@ -1000,3 +1000,27 @@ fn a_stray_first_tap_does_not_decide_the_case() {
         );
     }
 }
+
+#[test]
+fn a_german_noun_typed_in_lower_case_takes_its_capital() {
+    let engine = engine();
+    let cases = [
+        ("de", "Die Vereinten ", "nationen", "Nationen"),
+        ("de", "Er hatte einen ", "traum", "Traum"),
+        ("de", "Ich habe ", "morgen", "morgen"),
+        // Elsewhere a name or brand in lower case is the user's.
+        ("en", "I live in ", "philadelphia", "philadelphia"),
+    ];
+    for (language, context, typed, meant) in cases {
+        let mut session = engine.fresh_user().session(language).unwrap();
+        session.set_context(context);
+        tap_word(&mut session, typed);
+        space(&mut session);
+        assert_eq!(
+            session.context(),
+            format!("{context}{meant} "),
+            "{:?}",
+            session.last_decision()
+        );
+    }
+}

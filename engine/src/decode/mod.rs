@@ -490,6 +490,39 @@ impl<'a> Decoder<'a> {
         (margin >= self.config.autocorrect_margin).then_some((whole, margin))
     }
 
+    /// In a language that writes its nouns with a capital (German), a
+    /// word typed in lower case that the lexicon writes only with one,
+    /// written so ("freund" → "Freund", "nationen" → "Nationen": shift
+    /// missed). `None` where the lexicon also writes it in lower case
+    /// ("morgen", "Morgen"), and in other languages, where such words are
+    /// names and brands often written in lower case ("wifi",
+    /// "philadelphia").
+    fn lexicon_case(&self, literal: &str, key: &str, sentence_start: bool) -> Option<Decision> {
+        if !capitalises_nouns(self.pack.language()) || literal.chars().any(char::is_uppercase) {
+            return None;
+        }
+        let forms: Vec<WordRef<'_>> = self.pack.exact(key).filter(|w| !w.offensive).collect();
+        if forms.iter().any(|w| w.surface == literal) {
+            return None;
+        }
+        let written = forms
+            .iter()
+            .filter(|w| w.surface.to_lowercase() == literal)
+            .min_by_key(|w| w.cost)?;
+        Some(Decision {
+            typed: literal.to_owned(),
+            correction: Some(apply_case(
+                written.surface,
+                TypedCase::Natural,
+                sentence_start,
+            )),
+            action: Action::Applied,
+            stage: Corrector::Spatial,
+            margin: f32::INFINITY,
+            reason: format!("{:?} is how the lexicon writes it", written.surface),
+        })
+    }
+
     /// The margin a correction needs over the typed word: the autocorrect
     /// margin, and more for a typed word the lexicon knows (`known`, its
     /// likeliest entry), since such a word is far more often meant than a
@@ -874,6 +907,9 @@ impl<'a> Decoder<'a> {
                     reason: format!("{:?} is how the lexicon writes it", w.surface),
                 };
             }
+            if let Some(decision) = self.lexicon_case(literal, &key, info.sentence_start) {
+                return decision;
+            }
             return Decision::kept(
                 literal,
                 stage,
@@ -947,7 +983,9 @@ impl<'a> Decoder<'a> {
             return Decision::kept(literal, stage, "no lexicon word explains the taps");
         };
         if fold(best.word.surface) == key {
-            return Decision::kept(literal, stage, "the typed word ranks first");
+            return self
+                .lexicon_case(literal, &key, info.sentence_start)
+                .unwrap_or_else(|| Decision::kept(literal, stage, "the typed word ranks first"));
         }
         let margin = (best_score - typed_score) as f32;
         // Of the ways the lexicon writes the best key, the one in the case
@@ -1146,6 +1184,11 @@ const UNKNOWN_PER_LETTER: f64 = 1.0;
 /// Score (natural log) of a number as one of the words a run-on is read
 /// as ("30vpm" as "30 pm"): about a common word's.
 const NUMBER_PIECE_LOG_P: f64 = -8.0;
+
+/// Whether `language` writes every noun with a capital.
+fn capitalises_nouns(language: &str) -> bool {
+    language == "de"
+}
 
 /// The letters of `literal` that spell the word `key`, as far as its case
 /// goes: without the first when that was a stray tap the word does not
