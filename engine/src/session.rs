@@ -104,11 +104,6 @@ pub struct Session {
     /// Folded words the user reverted an autocorrection of: kept as typed
     /// for the rest of the session.
     reverted: HashSet<String>,
-    /// The word an undone autocorrection gave back, taught to the personal
-    /// dictionary when it is committed as it is (not when more letters
-    /// follow it: the tap on backspace may have been meant for the first
-    /// letter of the next word).
-    undone: Option<String>,
     /// The last autocorrect decision.
     last_decision: Option<Decision>,
     /// The last commit joined the word before the last space to this one.
@@ -234,7 +229,6 @@ impl Session {
             shift: false,
             last_correction: None,
             reverted: HashSet::new(),
-            undone: None,
             last_decision: None,
             joined_last_word: false,
             search: SearchCache::default(),
@@ -399,8 +393,9 @@ impl Session {
                 let start = trimmed.len() - undo.corrected.len();
                 self.context.truncate(start);
                 self.reverted.insert(fold(&undo.typed));
-                // The user wants the word as typed: taught when committed.
-                self.undone = Some(undo.typed.clone());
+                // The user wants the word as typed: taught when committed
+                // as it is (not when letters follow it: the tap on
+                // backspace may have been meant for the next word's first).
                 self.word = undo.typed;
                 self.taps = undo.taps;
                 self.erasures.clear();
@@ -649,7 +644,6 @@ impl Session {
         self.taps = vec![None; self.word.chars().count()];
         self.erasures.clear();
         self.last_correction = None;
-        self.undone = None;
         self.split = None;
         self.joined_last_word = false;
         self.trim_context();
@@ -933,7 +927,6 @@ impl Session {
 
     fn commit_word(&mut self) {
         let split = self.split.take();
-        let undone = self.undone.take();
         if self.word.is_empty() {
             return;
         }
@@ -956,7 +949,7 @@ impl Session {
             });
         }
         self.learn_offsets(&word, decision.as_ref());
-        if undone.is_some_and(|undone| undone == word) {
+        if self.reverted.contains(&fold(&word)) {
             // A word whose autocorrection was undone, committed as it was
             // typed, is what the user wants: taught explicitly.
             self.learn_word(&word, true);

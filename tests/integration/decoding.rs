@@ -960,67 +960,40 @@ fn a_word_kept_while_a_correction_was_offered_is_not_learned_by_typing_it() {
 
 #[test]
 fn words_typed_in_capitals_are_kept() {
-    let engine = engine();
     for (context, word) in [
         ("We land at ", "SFO"),
         ("I live in ", "NY"),
         ("Call the ", "SMF"),
     ] {
-        let mut session = engine.fresh_user().session("en").unwrap();
-        session.set_context(context);
-        tap_word(&mut session, word);
-        space(&mut session);
-        assert_eq!(
-            session.context(),
-            format!("{context}{word} "),
-            "{:?}",
-            session.last_decision()
-        );
+        assert_committed("en", context, word, word);
     }
 }
 
 #[test]
 fn a_stray_first_tap_does_not_decide_the_case() {
-    let engine = engine();
     // The space bar hit as "v" before shift: the capital is the word's.
+    assert_committed("en", "I said that ", "vEverybody", "Everybody");
     // A capital "V" the word does not begin with: the word's own case.
-    for (context, typed, meant) in [
-        ("I said that ", "vEverybody", "Everybody"),
-        ("That is ", "Vfunny", "funny"),
-    ] {
-        let mut session = engine.fresh_user().session("en").unwrap();
-        session.set_context(context);
-        tap_word(&mut session, typed);
-        space(&mut session);
-        assert_eq!(
-            session.context(),
-            format!("{context}{meant} "),
-            "{:?}",
-            session.last_decision()
-        );
-    }
+    assert_committed("en", "That is ", "Vfunny", "funny");
 }
 
 #[test]
 fn a_german_noun_typed_in_lower_case_takes_its_capital() {
-    let engine = engine();
-    let cases = [
-        ("de", "Die Vereinten ", "nationen", "Nationen"),
-        ("de", "Er hatte einen ", "traum", "Traum"),
-        ("de", "Ich habe ", "morgen", "morgen"),
-        // Elsewhere a name or brand in lower case is the user's.
-        ("en", "I live in ", "philadelphia", "philadelphia"),
-    ];
-    for (language, context, typed, meant) in cases {
-        let mut session = engine.fresh_user().session(language).unwrap();
-        session.set_context(context);
-        tap_word(&mut session, typed);
-        space(&mut session);
-        assert_eq!(
-            session.context(),
-            format!("{context}{meant} "),
-            "{:?}",
-            session.last_decision()
-        );
-    }
+    assert_committed("de", "Die Vereinten ", "nationen", "Nationen");
+    assert_committed("de", "Er hatte einen ", "traum", "Traum");
+    assert_committed("de", "Ich habe ", "morgen", "morgen");
+    // Elsewhere a name or brand in lower case is the user's.
+    assert_committed("en", "I live in ", "philadelphia", "philadelphia");
+}
+
+/// Asserts that `typed`, tapped at its keys' centres after `context` and
+/// committed with the space bar, is committed as `meant`.
+fn assert_committed(language: &str, context: &str, typed: &str, meant: &str) {
+    let session = commit_parts(language, context, &[typed], |_| false);
+    assert_eq!(
+        session.context(),
+        format!("{context}{meant} "),
+        "{:?}",
+        session.last_decision()
+    );
 }
