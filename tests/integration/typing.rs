@@ -498,3 +498,36 @@ fn words_that_come_out_wrong_are_listed() {
     assert_eq!(merged.mistakes.len(), 2 * tally.mistakes.len());
     assert_eq!(merged.mistakes[..tally.mistakes.len()], tally.mistakes[..]);
 }
+
+#[test]
+fn a_correction_offered_but_not_applied_is_listed_with_the_mistake() {
+    // "Dorn", tapped on its keys' centres after "I think that", is kept
+    // while "Form" is offered (see the decoding tests): meant here as
+    // "Form", it is a mistake that lists the offer.
+    let engine = engine();
+    let layout = engine.pack("en").unwrap().layout().clone();
+    let key = |output: &str| {
+        let key = layout.keys.iter().find(|k| k.output == output).unwrap();
+        format!(r#"{{"type":"tap","x":{},"y":{}}}"#, key.x, key.y)
+    };
+    let shift = layout
+        .keys
+        .iter()
+        .find(|k| k.kind == nib_engine::layout::KeyKind::Shift)
+        .unwrap();
+    let mut lines = vec![
+        r#"{"type":"session","version":1,"language":"en","field":"text"}"#.to_owned(),
+        r#"{"type":"context","text":"I think that "}"#.to_owned(),
+        r#"{"type":"expect","text":"Form"}"#.to_owned(),
+        format!(r#"{{"type":"tap","x":{},"y":{}}}"#, shift.x, shift.y),
+    ];
+    lines.extend(["d", "o", "r", "n", " "].map(key));
+    let tally = replay(lines.join("\n").as_bytes());
+    let mistake = tally.mistakes.first().expect("one mistake");
+    assert_eq!(
+        (mistake.committed.as_str(), mistake.offered.as_deref()),
+        ("Dorn", Some("Form")),
+        "{mistake:?}"
+    );
+    assert!(mistake.decision.as_deref().unwrap().contains("offered"));
+}
