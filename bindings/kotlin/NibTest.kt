@@ -138,7 +138,11 @@ fun main(args: Array<String>) {
             check("best first", suggestions.map { it.score } == suggestions.map { it.score }.sortedDescending())
             check("three by default", session.suggestions().size == 3)
             check("space key", session.tapKey(at, " ").kind == KeyKind.SPACE)
-            check("space commits as typed", session.context() == "hel " && session.currentWord() == "")
+            check(
+                "space commits, with a capital where the field begins",
+                session.context() == "Hel " && session.currentWord() == "",
+                session.context(),
+            )
             val predictions = session.suggestions(3u)
             check(
                 "predictions after space",
@@ -168,6 +172,12 @@ fun main(args: Array<String>) {
         check("plain field learns", engine.session("en").learningAllowed())
         val otp = engine.session("en", SessionOptions(FieldType.ONE_TIME_CODE, false))
         check("one-time code never learns", !otp.learningAllowed())
+        val at = centres(engine)
+        engine.session("en", SessionOptions(FieldType.TEXT, noAutoCapitals = true)).use { plain ->
+            check("noAutoCapitals kept", plain.options().noAutoCapitals)
+            for (letter in listOf("h", "e", "l", " ")) plain.tapKey(at, letter)
+            check("no automatic capital", plain.context() == "hel ", plain.context())
+        }
     }
 
     test("error cases") {

@@ -107,7 +107,8 @@ def taps_type_a_word_then_suggest_and_commit():
     check("three by default", len(session.suggestions()) == 3)
     key = session.tap(*at[" "])
     check("space key", key.kind == nib.KeyKind.SPACE)
-    check("space commits as typed", session.context() == "hel" + " " and session.current_word() == "")
+    check("space commits, with a capital where the field begins",
+          session.context() == "Hel " and session.current_word() == "", session.context())
     predictions = session.suggestions(3)
     check("predictions after space",
           predictions and all(s.kind == nib.SuggestionKind.PREDICTION for s in predictions), predictions)
@@ -154,6 +155,12 @@ def field_options_reach_the_session():
     check("plain field learns", engine.session("en").learning_allowed() is True)
     otp = engine.session("en", nib.SessionOptions(field=nib.FieldType.ONE_TIME_CODE, no_learning=False))
     check("one-time code never learns", otp.learning_allowed() is False)
+    at = centres(engine)
+    plain = engine.session("en", nib.SessionOptions(field=nib.FieldType.TEXT, no_auto_capitals=True))
+    check("no_auto_capitals kept", plain.options().no_auto_capitals is True)
+    for letter in "hel ":
+        plain.tap(*at[letter])
+    check("no automatic capital", plain.context() == "hel ", plain.context())
 
 
 @test

@@ -135,7 +135,9 @@ test("taps type a word, then suggest and commit") {
     check("best first", scores == scores.sorted(by: >))
     check("three by default", try session.suggestions().count == 3)
     check("space key", try tapKey(session, at, " ").kind == .space)
-    check("space commits as typed", try session.context() == "hel " && session.currentWord() == "")
+    check(
+        "space commits, with a capital where the field begins",
+        try session.context() == "Hel " && session.currentWord() == "", try session.context())
     let predictions = try session.suggestions(k: 3)
     check(
         "predictions after space",
@@ -163,6 +165,12 @@ test("field options reach the session") {
     check("plain field learns", try engine.session(language: "en").learningAllowed())
     let otp = try engine.session(language: "en", options: SessionOptions(field: .oneTimeCode, noLearning: false))
     check("one-time code never learns", try !otp.learningAllowed())
+    let at = try centres(engine)
+    let plain = try engine.session(
+        language: "en", options: SessionOptions(field: .text, noAutoCapitals: true))
+    check("noAutoCapitals kept", try plain.options().noAutoCapitals)
+    for letter in ["h", "e", "l", " "] { _ = try tapKey(plain, at, letter) }
+    check("no automatic capital", try plain.context() == "hel ", try plain.context())
 }
 
 test("error cases") {

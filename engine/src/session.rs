@@ -72,6 +72,11 @@ pub struct SessionOptions {
     /// The host asked that nothing typed here be learned (Android's
     /// `IME_FLAG_NO_PERSONALIZED_LEARNING`, an incognito tab).
     pub no_learning: bool,
+    /// The field wants no automatic capitals (iOS `autocapitalizationType`
+    /// `.none`; on Android, an input type without
+    /// `TYPE_TEXT_FLAG_CAP_SENTENCES`): a word typed in lower case at the
+    /// start of a sentence stays so.
+    pub no_auto_capitals: bool,
 }
 
 impl SessionOptions {
@@ -86,6 +91,9 @@ impl SessionOptions {
             )
     }
 }
+
+/// The name of a punctuation key's tap, for a decision's reason.
+const PUNCTUATION: &str = "punctuation";
 
 /// The state of one text field.
 #[derive(Debug, Clone)]
@@ -180,6 +188,21 @@ struct Split {
     separator_log_p: f32,
     /// The key, for the decision's reason.
     separator: &'static str,
+    /// A space followed the separator: the tap may have been the word's
+    /// last letter ("e. " for "em ").
+    spaced: bool,
+}
+
+impl Split {
+    /// `word`, a new reading of the word before the separator, in the case
+    /// that word was typed in (or a sentence's first), NFC.
+    fn in_its_case(&self, word: &str) -> String {
+        let sentence_start = crate::analyse_context(&self.context_before).sentence_start;
+        let typed_case = crate::TypedCase::of(&self.committed);
+        crate::apply_case(word, typed_case, sentence_start)
+            .nfc()
+            .collect()
+    }
 }
 
 /// The decoder's search of the current word, kept between keystrokes so
@@ -327,7 +350,7 @@ impl Session {
             }
             KeyKind::Letter => self.type_at(&key.output, Some((x, y))),
             KeyKind::Punctuation => {
-                self.type_separator(&key.output, (x, y), key, "punctuation");
+                self.type_separator(&key.output, (x, y), key, PUNCTUATION);
             }
             KeyKind::Shift => self.shift_tapped((x, y), key),
             KeyKind::Backspace => self.backspace_tapped((x, y), key),
@@ -346,7 +369,29 @@ impl Session {
     fn type_separator(&mut self, text: &str, at: (f32, f32), key: &Key, separator: &'static str) {
         let pending =
             (self.tapped() && self.decodes()).then(|| (self.context.clone(), self.observations()));
+        // A space right after punctuation that ended a tapped word: the
+        // punctuation may have been the word's last letter.
+        let punctuated = if text == " "
+            && self.word.is_empty()
+            && self
+                .split
+                .as_ref()
+                .is_some_and(|s| !s.spaced && s.separator == PUNCTUATION)
+        {
+            self.split.take()
+        } else {
+            None
+        };
         self.type_at(text, None);
+        if let Some(mut split) = punctuated
+            && self.context.strip_prefix(split.context_before.as_str())
+                == Some(format!("{} ", split.tail).as_str())
+        {
+            split.tail.push(' ');
+            split.spaced = true;
+            self.split = Some(split);
+            return;
+        }
         // (When the context was trimmed meanwhile, there is no split to
         // consider: the old context is gone.)
         if let Some((context_before, observations)) = pending
@@ -361,6 +406,7 @@ impl Session {
                 tap: at,
                 separator_log_p: self.spatial_log_p(at.0, at.1, key),
                 separator,
+                spaced: false,
             });
         }
     }
@@ -885,6 +931,44 @@ impl Session {
     /// corrected: typed with taps, in an ordinary text field, not reverted
     /// before.
     fn decide(&self) -> Option<Decision> {
+        let decision = self.decide_word();
+        self.capitalised_at_sentence_start(decision)
+    }
+
+    /// A word typed in lower case where a sentence surely begins
+    /// ([`begins_sentence`](crate::text::context::begins_sentence)) and
+    /// kept as typed, written with a capital (shift missed), as a
+    /// keyboard's automatic capitals would have. Undone like any
+    /// correction; a word reverted is not capitalised again.
+    fn capitalised_at_sentence_start(&self, decision: Option<Decision>) -> Option<Decision> {
+        let kept = decision.as_ref().is_none_or(|d| d.committed() == self.word);
+        let corrector = self.engine.config().corrector;
+        if !kept
+            || self.options.no_auto_capitals
+            || corrector == Corrector::Off
+            || self.options.field != FieldType::Text
+            || !self.tapped()
+            || self.reverted.contains(&fold(&self.word))
+            || !self.word.chars().next().is_some_and(char::is_lowercase)
+            || crate::TypedCase::of(&self.word) != crate::TypedCase::Natural
+            || !crate::text::context::begins_sentence(&self.context)
+        {
+            return decision;
+        }
+        Some(Decision {
+            typed: self.word.clone(),
+            correction: Some(crate::text::case::capitalise(&self.word)),
+            action: Action::Applied,
+            stage: corrector,
+            margin: f32::INFINITY,
+            reason: match decision {
+                Some(d) => format!("a sentence begins ({})", d.reason),
+                None => "a sentence begins".to_owned(),
+            },
+        })
+    }
+
+    fn decide_word(&self) -> Option<Decision> {
         let corrector = self.engine.config().corrector;
         if corrector == Corrector::Off
             || self.options.field != FieldType::Text
@@ -930,9 +1014,17 @@ impl Session {
         if self.word.is_empty() {
             return;
         }
-        self.joined_last_word = split.is_some_and(|split| self.merge(&split));
-        if self.joined_last_word {
-            return;
+        match split {
+            Some(split) if split.spaced => {
+                self.joined_last_word = false;
+                self.letter_before_space(&split);
+            }
+            split => {
+                self.joined_last_word = split.is_some_and(|split| self.merge(&split));
+                if self.joined_last_word {
+                    return;
+                }
+            }
         }
         let decision = self.unerased().or_else(|| self.decide());
         let word: String = match &decision {
@@ -981,7 +1073,9 @@ impl Session {
             // A full stop or comma right after the space bar ended a word
             // ("for ." before the next word): the tap fell below the
             // bottom row of letters.
-            KeyKind::Punctuation => self.word.is_empty() && self.split.is_some(),
+            KeyKind::Punctuation => {
+                self.word.is_empty() && self.split.as_ref().is_some_and(|s| !s.spaced)
+            }
             _ => false,
         }
     }
@@ -1014,11 +1108,7 @@ impl Session {
         ) else {
             return false;
         };
-        let sentence_start = crate::analyse_context(&split.context_before).sentence_start;
-        let typed_case = crate::TypedCase::of(&split.committed);
-        let word: String = crate::apply_case(&word, typed_case, sentence_start)
-            .nfc()
-            .collect();
+        let word = split.in_its_case(&word);
         self.last_decision = Some(Decision {
             typed: format!("{}{}", split.tail, self.word),
             correction: Some(word.clone()),
@@ -1037,6 +1127,40 @@ impl Session {
         self.taps.clear();
         self.erasures.clear();
         true
+    }
+
+    /// Rewrites the word before punctuation and a space as one with a
+    /// letter for the punctuation tap ("e. " → "em "), when the decoder
+    /// finds that reading likelier with the current word after it; the
+    /// current word is then decided after the rewritten text.
+    fn letter_before_space(&mut self, split: &Split) {
+        if !self.tapped()
+            || !self.decodes()
+            || crate::TypedCase::of(&self.word) != crate::TypedCase::Natural
+            || self.context.strip_prefix(split.context_before.as_str()) != Some(split.tail.as_str())
+        {
+            return;
+        }
+        let Some(decoder) = self.decoder() else {
+            return;
+        };
+        let Some(mark) = split.tail.strip_prefix(split.committed.as_str()) else {
+            return;
+        };
+        let Some((word, _)) = decoder.letter_before_space(
+            &split.context_before,
+            &split.observations,
+            split.tap,
+            split.separator_log_p,
+            mark.trim_end(),
+            &self.word,
+        ) else {
+            return;
+        };
+        let word = split.in_its_case(&word);
+        self.context.truncate(split.context_before.len());
+        self.context.push_str(&word);
+        self.context.push(' ');
     }
 
     /// Teaches the touch model where this user taps each key and how
@@ -1191,9 +1315,13 @@ mod tests {
         );
         assert_eq!(session.current_word(), "he");
         assert_eq!(session.tap(SPACE.0, SPACE.1).unwrap().kind, KeyKind::Space);
-        assert_eq!((session.context(), session.current_word()), ("he ", ""));
+        assert_eq!(
+            (session.context(), session.current_word()),
+            ("He ", ""),
+            "a capital at the start of the field"
+        );
         tap_all(&mut session, &[SHIFT, H, E, ENTER]);
-        assert_eq!(session.context(), "he He\n", "shift lasts one letter");
+        assert_eq!(session.context(), "He He\n", "shift lasts one letter");
         // A tap just off the keyboard's edge still finds the nearest key.
         assert_eq!(session.tap(-0.5, 0.5).unwrap().output, "h");
     }
@@ -1241,7 +1369,7 @@ mod tests {
         assert!(SessionOptions::default().learning_allowed());
         let password = SessionOptions {
             field: FieldType::Password,
-            no_learning: false,
+            ..SessionOptions::default()
         };
         let session = engine.session_with("en", password).unwrap();
         assert_eq!(session.options().field, FieldType::Password);
@@ -1249,6 +1377,7 @@ mod tests {
         let incognito = SessionOptions {
             field: FieldType::Text,
             no_learning: true,
+            ..SessionOptions::default()
         };
         assert!(
             !engine

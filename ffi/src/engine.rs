@@ -188,6 +188,7 @@ impl Engine {
         let options = options.unwrap_or(SessionOptions {
             field: crate::types::FieldType::Text,
             no_learning: false,
+            no_auto_capitals: false,
         });
         let session = self.get()?.session_with(&language, options.into())?;
         Ok(Arc::new(session.into()))

@@ -231,6 +231,7 @@ mod tests {
         let options = SessionOptions {
             field: FieldType::Password,
             no_learning: false,
+            no_auto_capitals: true,
         };
         let session = engine.session("en".into(), Some(options)).unwrap();
         assert_eq!(session.options().unwrap(), options);

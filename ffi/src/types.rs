@@ -180,6 +180,12 @@ pub struct SessionOptions {
     /// never learn, whatever this says.
     #[uniffi(default = false)]
     pub no_learning: bool,
+    /// The field wants no automatic capitals (iOS `autocapitalizationType`
+    /// `.none`; on Android, an input type without
+    /// `TYPE_TEXT_FLAG_CAP_SENTENCES`): a word typed in lower case where a
+    /// sentence begins is not given a capital.
+    #[uniffi(default = false)]
+    pub no_auto_capitals: bool,
 }
 
 impl From<SessionOptions> for nib_engine::SessionOptions {
@@ -187,6 +193,7 @@ impl From<SessionOptions> for nib_engine::SessionOptions {
         Self {
             field: options.field.into(),
             no_learning: options.no_learning,
+            no_auto_capitals: options.no_auto_capitals,
         }
     }
 }
@@ -196,6 +203,7 @@ impl From<nib_engine::SessionOptions> for SessionOptions {
         Self {
             field: options.field.into(),
             no_learning: options.no_learning,
+            no_auto_capitals: options.no_auto_capitals,
         }
     }
 }
@@ -324,6 +332,7 @@ mod tests {
             let options = SessionOptions {
                 field,
                 no_learning: field == FieldType::Url,
+                no_auto_capitals: field != FieldType::Text,
             };
             let engine: nib_engine::SessionOptions = options.into();
             assert_eq!(SessionOptions::from(engine), options);

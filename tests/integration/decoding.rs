@@ -582,7 +582,7 @@ fn corrections_and_completions_fill_the_strip() {
 fn no_autocorrect_outside_text_fields_or_when_off() {
     let options = nib_engine::SessionOptions {
         field: nib_engine::FieldType::Email,
-        no_learning: false,
+        ..nib_engine::SessionOptions::default()
     };
     let mut session = engine().fresh_user().session_with("en", options).unwrap();
     tap_word(&mut session, "teh");
@@ -996,4 +996,78 @@ fn assert_committed(language: &str, context: &str, typed: &str, meant: &str) {
         "{:?}",
         session.last_decision()
     );
+}
+
+#[test]
+fn a_word_typed_in_lower_case_where_a_sentence_begins_takes_a_capital() {
+    let engine = engine();
+    let commit = |options: nib_engine::SessionOptions, context: &str, word: &str| {
+        let mut session = engine.fresh_user().session_with("en", options).unwrap();
+        session.set_context(context);
+        tap_word(&mut session, word);
+        space(&mut session);
+        session
+    };
+    let text = nib_engine::SessionOptions::default();
+    for (context, committed) in [
+        ("", "The "),
+        ("It was late. ", "It was late. The "),
+        ("Why? ", "Why? The "),
+        ("Last line\n", "Last line\nThe "),
+        // An exclamation mark often ends an interjection, an ellipsis a
+        // pause, inside the sentence.
+        ("Oh! ", "Oh! the "),
+        ("Wait... ", "Wait... the "),
+        ("I saw ", "I saw the "),
+    ] {
+        let session = commit(text, context, "the");
+        assert_eq!(
+            session.context(),
+            committed,
+            "{:?}",
+            session.last_decision()
+        );
+    }
+    // A field that asks for no automatic capitals.
+    let plain = nib_engine::SessionOptions {
+        no_auto_capitals: true,
+        ..text
+    };
+    assert_eq!(
+        commit(plain, "It was late. ", "the").context(),
+        "It was late. the "
+    );
+    // Undone by backspace, and not given again in the session.
+    let mut session = commit(text, "It was late. ", "the");
+    session.backspace();
+    space(&mut session);
+    assert_eq!(session.context(), "It was late. the ");
+    session.type_text("end. ");
+    tap_word(&mut session, "the");
+    space(&mut session);
+    assert_eq!(session.context(), "It was late. the end. the ");
+}
+
+#[test]
+fn a_letter_missed_onto_the_full_stop_before_a_space_is_the_words_last_letter() {
+    let engine = engine();
+    let (m_x, _) = centre(&engine, "en", 'm');
+    let (period_x, period_y) = centre(&engine, "en", '.');
+    // The "m" fell onto the top edge of the full stop below it.
+    let under_m = (m_x.clamp(period_x - 0.4, period_x + 0.4), period_y - 0.4);
+    let typed = |context: &str, before: &str, after: &str| {
+        let mut session = engine.fresh_user().session("en").unwrap();
+        session.set_context(context);
+        tap_word(&mut session, before);
+        session.tap(under_m.0, under_m.1).unwrap();
+        space(&mut session);
+        tap_word(&mut session, after);
+        space(&mut session);
+        session
+    };
+    let session = typed("I just came back ", "fro", "the");
+    assert_eq!(session.context(), "I just came back from the ");
+    // A capital after it: the sentence did end.
+    let session = typed("I just came back ", "fro", "The");
+    assert_eq!(session.context(), "I just came back for. The ");
 }

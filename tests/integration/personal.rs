@@ -71,7 +71,11 @@ fn fields_that_must_not_learn_do_not() {
         (FieldType::Text, true),
     ] {
         let engine = learner();
-        let options = SessionOptions { field, no_learning };
+        let options = SessionOptions {
+            field,
+            no_learning,
+            ..SessionOptions::default()
+        };
         let mut session = engine.session_with("en", options).unwrap();
         session.type_text("Qorvex Qorvex Qorvex ");
         assert!(engine.personal().is_empty(), "{field:?} {no_learning}");

@@ -242,7 +242,7 @@ fn bad_lines_are_counted_with_their_line_numbers_and_skipped() {
     let log = concat!(
         "{\"type\":\"tap\",\"x\":1,\"y\":1}\n",
         "{\"type\":\"session\",\"version\":1,\"language\":\"en\",\"device\":\"ignored\"}\n",
-        "{\"type\":\"expect\",\"text\":\"on\"}\n",
+        "{\"type\":\"expect\",\"text\":\"On\"}\n",
         "this is not JSON\n",
         "{\"type\":\"tap\",\"x\":8.5,\"y\":0.5,\"t\":10}\n",
         "{\"type\":\"hover\",\"x\":1}\n",
@@ -279,7 +279,8 @@ fn bad_lines_are_counted_with_their_line_numbers_and_skipped() {
         "{:?}",
         tally.examples
     );
-    // The word was still typed and measured: "o" (8.5, 0.5), "n", space.
+    // The word was still typed and measured: "o" (8.5, 0.5), "n", space,
+    // with a capital at the start of the field.
     assert_eq!(tally.overall.words, 1);
     assert_eq!(tally.overall.correct, 1);
 }
@@ -530,4 +531,25 @@ fn a_correction_offered_but_not_applied_is_listed_with_the_mistake() {
         "{mistake:?}"
     );
     assert!(mistake.decision.as_deref().unwrap().contains("offered"));
+}
+
+#[test]
+fn a_session_header_can_ask_for_no_automatic_capitals() {
+    let log = |header: &str, expected: &str| {
+        format!(
+            concat!(
+                "{{\"type\":\"session\",\"version\":1,\"language\":\"en\"{}}}\n",
+                "{{\"type\":\"expect\",\"text\":\"{}\"}}\n",
+                "{{\"type\":\"tap\",\"x\":8.5,\"y\":0.5,\"t\":10}}\n",
+                "{{\"type\":\"tap\",\"x\":7.0,\"y\":2.5,\"t\":20}}\n",
+                "{{\"type\":\"tap\",\"x\":5.5,\"y\":3.5,\"t\":30}}\n",
+            ),
+            header, expected
+        )
+    };
+    for (header, expected) in [("", "On"), (",\"no_auto_capitals\":true", "on")] {
+        let tally = problems(&log(header, expected));
+        assert_eq!(tally.overall.words, 1, "{header}");
+        assert_eq!(tally.overall.correct, 1, "{header}: {:?}", tally.mistakes);
+    }
 }

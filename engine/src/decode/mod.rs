@@ -490,6 +490,49 @@ impl<'a> Decoder<'a> {
         (margin >= self.config.autocorrect_margin).then_some((whole, margin))
     }
 
+    /// Whether a word ended by a tap at `tap` on a punctuation key
+    /// (`mark`) right before a space was meant with a letter next to that
+    /// key instead: "e. suas" for "em suas", the "m" missed onto the full
+    /// stop below it. `first` is what was typed before the tap, after
+    /// `context_before`; `second` the word typed after the space, in lower
+    /// case (a capital there says the sentence did end). The touch model
+    /// and the word-pair model weigh the two readings of the first word;
+    /// the neural model, when loaded, the two texts, which tells a
+    /// sentence's end from its middle. Returns the first word with the
+    /// letter when that reading wins by the margin.
+    pub fn letter_before_space(
+        &self,
+        context_before: &str,
+        first: &[Observation],
+        tap: (f32, f32),
+        separator_log_p: f32,
+        mark: &str,
+        second: &str,
+    ) -> Option<(String, f32)> {
+        let p_letter = letter_log_p(separator_log_p)?;
+        let mut longer = first.to_vec();
+        longer.push(Observation::Tap { x: tap.0, y: tap.1 });
+        if longer.len() > MAX_SEGMENTED {
+            return None;
+        }
+        let (whole_score, whole) = self.best_word(context_before, &longer)?;
+        let (first_score, first_word) = self.best_word(context_before, first)?;
+        let mut margin = whole_score + p_letter - (first_score + f64::from(separator_log_p));
+        if let Some(lm) = self.lm {
+            let ids = lm.context_ids_within(context_before, self.config.lm_context_tokens);
+            let state = lm.state(&ids).ok()?;
+            let joined = format!("{whole} {second}");
+            let ended = format!("{first_word}{mark} {}", capitalise(second));
+            let [Some(joined), Some(ended)] = lm.score_words(&state, &[&joined, &ended]).ok()?[..]
+            else {
+                return None;
+            };
+            margin += f64::from(joined - ended);
+        }
+        let margin = margin as f32;
+        (margin >= self.config.autocorrect_margin).then_some((whole, margin))
+    }
+
     /// In a language that writes its nouns with a capital (German), a
     /// word typed in lower case that the lexicon writes only with one,
     /// written so ("freund" → "Freund", "nationen" → "Nationen": shift

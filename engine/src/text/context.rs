@@ -26,6 +26,23 @@ pub fn split_token(token: &str) -> (&str, &str, &str) {
     (&token[..start], &token[start..end], &token[end..])
 }
 
+/// Whether a word typed after `context` in lower case is surely the first
+/// of a sentence, to be written with a capital: at the start of the text
+/// or of a line, or after a full stop or question mark, with any opening
+/// quotes, brackets and inverted marks between. Not after an exclamation
+/// mark, which often closes an interjection inside a sentence ("Ah ! mon
+/// Dieu", "oh! sorry"), nor after an ellipsis, a pause ("Persons... have").
+pub fn begins_sentence(context: &str) -> bool {
+    let before = context.trim_end_matches(|c: char| {
+        (c.is_whitespace() && c != '\n') || matches!(c, '"' | '“' | '«' | '(' | '¿' | '¡')
+    });
+    match before.chars().next_back() {
+        None | Some('\n' | '?') => true,
+        Some('.') => !before.ends_with(".."),
+        _ => false,
+    }
+}
+
 /// What the engine needs to know about the text before the current word.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ContextInfo<'a> {
@@ -112,6 +129,24 @@ mod tests {
             }
         );
         assert!(analyse("line\n").sentence_start);
+    }
+
+    #[test]
+    fn a_sentence_surely_begins_after_a_full_stop_or_question_mark() {
+        for context in [
+            "",
+            "Hello. ",
+            "Why? ",
+            "line\n",
+            "He said. \"",
+            "Hola. ¿",
+            "Fin.  ",
+        ] {
+            assert!(begins_sentence(context), "{context:?}");
+        }
+        for context in ["Ah ! ", "Wait... ", "Well… ", "I would ", "a, ", "Oye, ¿"] {
+            assert!(!begins_sentence(context), "{context:?}");
+        }
         assert_eq!(analyse("in 1999 ").previous_word, None);
     }
 }

@@ -54,6 +54,10 @@ pub struct SessionHeader {
     /// The host forbade learning in this field.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_learning: bool,
+    /// The field wants no automatic capitals
+    /// ([`SessionOptions::no_auto_capitals`](crate::SessionOptions::no_auto_capitals)).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_auto_capitals: bool,
     /// Anything else the recorder wants to keep: device, app, the
     /// simulator's settings. A number under `sigma` is the tap noise the
     /// replay report groups results by.
@@ -429,6 +433,7 @@ mod tests {
                 layout: None,
                 field: FieldType::Email,
                 no_learning: true,
+                no_auto_capitals: true,
                 metadata: Map::new(),
             }),
             Event::Tap {

@@ -637,6 +637,7 @@ impl Replayer {
         let options = SessionOptions {
             field: header.field,
             no_learning: header.no_learning,
+            no_auto_capitals: header.no_auto_capitals,
         };
         let session = self
             .engine

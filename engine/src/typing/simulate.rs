@@ -180,7 +180,7 @@ impl Typist {
         for chunk in sessions(&tokens, self.config.words_per_session) {
             let options = SessionOptions {
                 field: self.config.field,
-                no_learning: false,
+                ..SessionOptions::default()
             };
             let Ok(mut session) = engine.session_with(&self.language, options) else {
                 break;
@@ -192,6 +192,7 @@ impl Typist {
                 layout: Some(layout.name.clone()),
                 field: self.config.field,
                 no_learning: false,
+                no_auto_capitals: false,
                 metadata: self.config.header_metadata(),
             }))?;
             for token in chunk {
