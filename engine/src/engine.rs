@@ -65,7 +65,9 @@ pub struct Config {
     /// nat less.
     pub edit_penalty: f32,
     /// A typed lexicon word at most this costly (centibels, lower is more
-    /// frequent) is never autocorrected.
+    /// frequent) is common: autocorrected only by a correction far likelier
+    /// in its context (a real-word error, "night" for "might"), never read
+    /// as several words.
     pub keep_cost: u16,
     /// Log-probability of a typed word the lexicon does not know.
     pub unknown_word_log_prob: f32,

@@ -424,3 +424,28 @@ fn letters_that_are_a_word_and_an_elision_are_the_models_call() {
     // Letters the model finds rarer than the elision are the elision.
     assert_eq!(typed(&with_model, "Oui ", "cest"), "Oui c'est ");
 }
+
+#[test]
+fn a_common_word_typed_is_replaced_only_by_a_far_likelier_one() {
+    let engine = engine_with_model(unhurried());
+    for (context, typed, committed) in [
+        // Real-word errors: the taps spell a common word, the text before
+        // wants a neighbour of it far more.
+        ("We met ", "st", "at"),
+        ("What ", "id", "is"),
+        // Where the word typed reads well, it stays ("one or two").
+        ("It was one ", "or", "or"),
+        ("He is ", "our", "our"),
+    ] {
+        let mut session = engine.fresh_user().session("en").unwrap();
+        session.set_context(context);
+        crate::decoding::tap_word(&mut session, typed);
+        crate::decoding::space(&mut session);
+        assert_eq!(
+            session.context(),
+            format!("{context}{committed} "),
+            "{:?}",
+            session.last_decision()
+        );
+    }
+}
