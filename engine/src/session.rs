@@ -968,6 +968,16 @@ impl Session {
         })
     }
 
+    /// Whether the current word is a word the lexicon counts common (at
+    /// most `keep_cost`).
+    fn common_lexicon_word(&self) -> bool {
+        let key = fold(&self.word);
+        let keep = self.engine.config().keep_cost;
+        self.engine
+            .pack(&self.language)
+            .is_ok_and(|p| p.exact(&key).any(|w| w.cost <= keep))
+    }
+
     fn decide_word(&self) -> Option<Decision> {
         let corrector = self.engine.config().corrector;
         if corrector == Corrector::Off
@@ -977,7 +987,14 @@ impl Session {
         {
             return None;
         }
-        if self.engine.personal().knows(&self.word) {
+        // A word the user taught, or typed often and the lexicon lacks or
+        // finds rare, is theirs: kept. A common word merely typed before
+        // is weighed like any (a typo of a neighbour kept twice taught
+        // "go" for "to").
+        let personal = self.engine.personal();
+        if personal.taught(&self.word)
+            || (personal.knows(&self.word) && !self.common_lexicon_word())
+        {
             return Some(Decision {
                 typed: self.word.clone(),
                 correction: None,

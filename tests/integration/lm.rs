@@ -449,3 +449,27 @@ fn a_common_word_typed_is_replaced_only_by_a_far_likelier_one() {
         );
     }
 }
+
+#[test]
+fn a_common_word_merely_typed_before_is_weighed_but_one_taught_is_kept() {
+    let engine = engine_with_model(unhurried());
+    let commit = |engine: &nib_engine::Engine| {
+        let mut session = engine.session("en").unwrap();
+        session.set_context("We met ");
+        crate::decoding::tap_word(&mut session, "st");
+        crate::decoding::space(&mut session);
+        session.context().to_owned()
+    };
+    // Typed twice before (a typo kept twice): known to the dictionary, but
+    // no reason to keep it where a neighbour reads far better.
+    let typed = engine.fresh_user();
+    for _ in 0..2 {
+        typed.personal().learn("st", None, false).unwrap();
+    }
+    assert!(typed.personal().knows("st"));
+    assert_eq!(commit(&typed), "We met at ");
+    // Picked once: the user's word.
+    let taught = engine.fresh_user();
+    taught.personal().learn("st", None, true).unwrap();
+    assert_eq!(commit(&taught), "We met st ");
+}

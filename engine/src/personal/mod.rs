@@ -650,6 +650,15 @@ impl PersonalStore {
         })
     }
 
+    /// Whether the user taught `word` (folded) on purpose: picked it, added
+    /// it, or kept it by undoing its correction; not merely typed it.
+    pub fn taught(&self, word: &str) -> bool {
+        let key = fold(word);
+        self.state
+            .read()
+            .is_ok_and(|s| s.words.get(&key).is_some_and(|e| e.explicit))
+    }
+
     /// Whether `word` is blocked.
     pub fn is_blocked(&self, word: &str) -> bool {
         let key = fold(word);
