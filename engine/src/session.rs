@@ -197,7 +197,7 @@ impl Split {
     /// `word`, a new reading of the word before the separator, in the case
     /// that word was typed in (or a sentence's first), NFC.
     fn in_its_case(&self, word: &str) -> String {
-        let sentence_start = crate::analyse_context(&self.context_before).sentence_start;
+        let sentence_start = crate::text::context::begins_sentence(&self.context_before);
         let typed_case = crate::TypedCase::of(&self.committed);
         crate::apply_case(word, typed_case, sentence_start)
             .nfc()
@@ -585,7 +585,7 @@ impl Session {
                         )
                         .map(|(word, margin)| {
                             let sentence_start =
-                                crate::analyse_context(&self.context).sentence_start;
+                                crate::text::context::begins_sentence(&self.context);
                             let typed_case = crate::TypedCase::of(&self.word);
                             (crate::apply_case(&word, typed_case, sentence_start), margin)
                         })
@@ -615,7 +615,7 @@ impl Session {
                             erasure.key_log_p,
                         )
                         .map(|(word, margin)| {
-                            let sentence_start = crate::analyse_context(before).sentence_start;
+                            let sentence_start = crate::text::context::begins_sentence(before);
                             let typed_case = crate::TypedCase::of(second);
                             let word = crate::apply_case(&word, typed_case, sentence_start);
                             (format!("{}{word}", &before[self.context.len()..]), margin)
@@ -638,7 +638,7 @@ impl Session {
                         })
                         .map(|(word, margin)| {
                             let sentence_start =
-                                crate::analyse_context(&self.context).sentence_start;
+                                crate::text::context::begins_sentence(&self.context);
                             let rest: String = self.word.chars().skip(1).collect();
                             let typed_case = crate::TypedCase::of(&rest);
                             (crate::apply_case(&word, typed_case, sentence_start), margin)

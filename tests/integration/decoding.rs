@@ -1071,3 +1071,15 @@ fn a_letter_missed_onto_the_full_stop_before_a_space_is_the_words_last_letter() 
     let session = typed("I just came back ", "fro", "The");
     assert_eq!(session.context(), "I just came back for. The ");
 }
+
+#[test]
+fn a_correction_takes_a_capital_only_where_a_sentence_surely_begins() {
+    for (context, committed) in [
+        ("It was late. ", "The"),
+        ("Why? ", "The"),
+        ("Oh! ", "the"),
+        ("Wait... ", "the"),
+    ] {
+        assert_committed("en", context, "tge", committed);
+    }
+}

@@ -23,7 +23,7 @@ use crate::lm::NeuralLm;
 use crate::pack::{HEAVY_PREFIX_LIMIT, LanguagePack, WordRef};
 use crate::suggest::{Candidate, Ranking, Stages, Suggestion, SuggestionKind, followers_of};
 use crate::text::case::{TypedCase, apply_case, capitalise};
-use crate::text::context::analyse;
+use crate::text::context::{analyse, begins_sentence};
 use crate::text::fold::{fold, folded_starts_with};
 
 pub use search::{Observation, Prefix, SearchParams, Searcher};
@@ -919,6 +919,9 @@ impl<'a> Decoder<'a> {
         }
         let known = self.pack.exact(&key).min_by_key(|w| w.cost);
         let info = analyse(self.context);
+        // A correction takes a capital where a sentence surely begins; after
+        // "!" or an ellipsis, the case typed.
+        let sentence_start = begins_sentence(self.context);
         if let Some(w) = known
             && w.cost <= self.config.keep_cost
         {
@@ -946,7 +949,7 @@ impl<'a> Decoder<'a> {
                 && !marks_chosen
                 && !a_word_itself
             {
-                let correction = apply_case(w.surface, TypedCase::of(literal), info.sentence_start);
+                let correction = apply_case(w.surface, TypedCase::of(literal), sentence_start);
                 return Decision {
                     typed: literal.to_owned(),
                     correction: Some(correction),
@@ -956,7 +959,7 @@ impl<'a> Decoder<'a> {
                     reason: format!("{:?} is how the lexicon writes it", w.surface),
                 };
             }
-            if let Some(decision) = self.lexicon_case(literal, &key, info.sentence_start) {
+            if let Some(decision) = self.lexicon_case(literal, &key, sentence_start) {
                 return decision;
             }
             if marks_chosen || a_word_itself {
@@ -1019,8 +1022,8 @@ impl<'a> Decoder<'a> {
             && self.neural_allows_split(&words.join(" "), literal, started)
         {
             let mut text = words.join(" ");
-            if TypedCase::of(literal) != TypedCase::Natural || info.sentence_start {
-                text = apply_case(&text, TypedCase::of(literal), info.sentence_start);
+            if TypedCase::of(literal) != TypedCase::Natural || sentence_start {
+                text = apply_case(&text, TypedCase::of(literal), sentence_start);
             }
             return Decision {
                 typed: literal.to_owned(),
@@ -1040,7 +1043,7 @@ impl<'a> Decoder<'a> {
         };
         if fold(best.word.surface) == key {
             return self
-                .lexicon_case(literal, &key, info.sentence_start)
+                .lexicon_case(literal, &key, sentence_start)
                 .unwrap_or_else(|| Decision::kept(literal, stage, "the typed word ranks first"));
         }
         let margin = (best_score - typed_score) as f32;
@@ -1070,7 +1073,7 @@ impl<'a> Decoder<'a> {
         } else {
             best.word.surface
         };
-        let correction = apply_case(surface, typed_case, info.sentence_start);
+        let correction = apply_case(surface, typed_case, sentence_start);
         let correction = self.with_marks_typed(literal, correction);
         // A typed word the lexicon knows needs a larger margin.
         let mut required = self.required_margin(known.as_ref());
@@ -1215,11 +1218,7 @@ pub(crate) fn edit_distance_decision(
     let Some((d, _, w)) = best else {
         return Decision::kept(literal, stage, "no word within reach");
     };
-    let correction = apply_case(
-        w.surface,
-        TypedCase::of(literal),
-        analyse(context).sentence_start,
-    );
+    let correction = apply_case(w.surface, TypedCase::of(literal), begins_sentence(context));
     Decision {
         typed: literal.to_owned(),
         correction: Some(correction),
