@@ -98,7 +98,7 @@ const RESTORE_MARGIN: u16 = 100;
 
 /// A tap at least this likely (natural log) to be meant for the space bar
 /// may split a word in two.
-const SPACE_HIT_LOG_P: f32 = -4.0;
+const SPACE_HIT_LOG_P: f32 = -5.0;
 
 /// Extra margin (nats) to replace a typed word the lexicon knows, at
 /// `keep_cost`; it falls linearly to nothing over the next
