@@ -931,8 +931,16 @@ impl Session {
     /// corrected: typed with taps, in an ordinary text field, not reverted
     /// before.
     fn decide(&self) -> Option<Decision> {
-        let decision = self.decide_word();
-        self.capitalised_at_sentence_start(decision)
+        let corrector = self.engine.config().corrector;
+        if corrector == Corrector::Off
+            || self.options.field != FieldType::Text
+            || !self.tapped()
+            || self.reverted.contains(&fold(&self.word))
+        {
+            return None;
+        }
+        let decision = self.decide_word(corrector);
+        self.capitalised_at_sentence_start(decision, corrector)
     }
 
     /// A word typed in lower case where a sentence surely begins
@@ -940,15 +948,14 @@ impl Session {
     /// kept as typed, written with a capital (shift missed), as a
     /// keyboard's automatic capitals would have. Undone like any
     /// correction; a word reverted is not capitalised again.
-    fn capitalised_at_sentence_start(&self, decision: Option<Decision>) -> Option<Decision> {
+    fn capitalised_at_sentence_start(
+        &self,
+        decision: Option<Decision>,
+        corrector: Corrector,
+    ) -> Option<Decision> {
         let kept = decision.as_ref().is_none_or(|d| d.committed() == self.word);
-        let corrector = self.engine.config().corrector;
         if !kept
             || self.options.no_auto_capitals
-            || corrector == Corrector::Off
-            || self.options.field != FieldType::Text
-            || !self.tapped()
-            || self.reverted.contains(&fold(&self.word))
             || !self.word.chars().next().is_some_and(char::is_lowercase)
             || crate::TypedCase::of(&self.word) != crate::TypedCase::Natural
             || !crate::text::context::begins_sentence(&self.context)
@@ -978,15 +985,9 @@ impl Session {
             .is_ok_and(|p| p.exact(&key).any(|w| w.cost <= keep))
     }
 
-    fn decide_word(&self) -> Option<Decision> {
-        let corrector = self.engine.config().corrector;
-        if corrector == Corrector::Off
-            || self.options.field != FieldType::Text
-            || !self.tapped()
-            || self.reverted.contains(&fold(&self.word))
-        {
-            return None;
-        }
+    /// The decision of `corrector` (not `Off`) for the current word, which
+    /// may be corrected.
+    fn decide_word(&self, corrector: Corrector) -> Option<Decision> {
         // A word the user taught, or typed often and the lexicon lacks or
         // finds rare, is theirs: kept. A common word merely typed before
         // is weighed like any (a typo of a neighbour kept twice taught

@@ -525,14 +525,21 @@ fn a_letter_tapped_onto_backspace_after_an_autocorrection_begins_the_next_word()
     assert!(user.personal().knows("O"));
 }
 
+/// A tap meant for "m" that fell onto the top edge of the full stop below
+/// it, on the English layout.
+fn m_on_the_full_stop(engine: &Engine) -> (f32, f32) {
+    let (m_x, m_y) = centre(engine, "en", 'm');
+    let (period_x, period_y) = centre(engine, "en", '.');
+    let tap = (m_x.clamp(period_x - 0.4, period_x + 0.4), period_y - 0.4);
+    assert!(m_y < tap.1);
+    tap
+}
+
 #[test]
 fn a_full_stop_tapped_after_the_space_bar_is_a_letter_of_the_bottom_row() {
     let engine = engine();
-    let (m_x, m_y) = centre(&engine, "en", 'm');
-    let (period_x, period_y) = centre(&engine, "en", '.');
     // The "m" of "movies" fell onto the top edge of the full stop below it.
-    let under_m = (m_x.clamp(period_x - 0.4, period_x + 0.4), period_y - 0.4);
-    assert!(m_y < under_m.1);
+    let under_m = m_on_the_full_stop(&engine);
     let mut session = engine.fresh_user().session("en").unwrap();
     session.set_context("I am looking for ");
     tap_word(&mut session, "some");
@@ -1051,10 +1058,7 @@ fn a_word_typed_in_lower_case_where_a_sentence_begins_takes_a_capital() {
 #[test]
 fn a_letter_missed_onto_the_full_stop_before_a_space_is_the_words_last_letter() {
     let engine = engine();
-    let (m_x, _) = centre(&engine, "en", 'm');
-    let (period_x, period_y) = centre(&engine, "en", '.');
-    // The "m" fell onto the top edge of the full stop below it.
-    let under_m = (m_x.clamp(period_x - 0.4, period_x + 0.4), period_y - 0.4);
+    let under_m = m_on_the_full_stop(&engine);
     let typed = |context: &str, before: &str, after: &str| {
         let mut session = engine.fresh_user().session("en").unwrap();
         session.set_context(context);

@@ -503,9 +503,9 @@ impl<'a> Decoder<'a> {
     /// `context_before`; `second` the word typed after the space, in lower
     /// case (a capital there says the sentence did end). The touch model
     /// and the word-pair model weigh the two readings of the first word;
-    /// the neural model, when loaded, the two texts, which tells a
-    /// sentence's end from its middle. Returns the first word with the
-    /// letter when that reading wins by the margin.
+    /// the neural model, when loaded and within the call's budget, the two
+    /// texts, which tells a sentence's end from its middle. Returns the
+    /// first word with the letter when that reading wins by the margin.
     pub fn letter_before_space(
         &self,
         context_before: &str,
@@ -523,19 +523,13 @@ impl<'a> Decoder<'a> {
         }
         let (whole_score, whole) = self.best_word(context_before, &longer)?;
         let (first_score, first_word) = self.best_word(context_before, first)?;
-        let mut margin = whole_score + p_letter - (first_score + f64::from(separator_log_p));
-        if let Some(lm) = self.lm {
-            let ids = lm.context_ids_within(context_before, self.config.lm_context_tokens);
-            let state = lm.state(&ids).ok()?;
-            let joined = format!("{whole} {second}");
-            let ended = format!("{first_word}{mark} {}", capitalise(second));
-            let [Some(joined), Some(ended)] = lm.score_words(&state, &[&joined, &ended]).ok()?[..]
-            else {
-                return None;
-            };
-            margin += f64::from(joined - ended);
-        }
-        let margin = margin as f32;
+        let joined = format!("{whole} {second}");
+        let ended = format!("{first_word}{mark} {}", capitalise(second));
+        let odds = self
+            .neural_log_odds(context_before, &joined, &ended, Instant::now())
+            .unwrap_or(0.0);
+        let margin =
+            (whole_score + p_letter - (first_score + f64::from(separator_log_p))) as f32 + odds;
         (margin >= self.config.autocorrect_margin).then_some((whole, margin))
     }
 
@@ -869,14 +863,22 @@ impl<'a> Decoder<'a> {
     /// context as `b`; `None` without the model, past the call's budget,
     /// or when it cannot score them.
     fn neural_prefers(&self, a: &str, b: &str, started: Instant) -> Option<bool> {
+        self.neural_log_odds(self.context, a, b, started)
+            .map(|odds| odds >= 0.0)
+    }
+
+    /// The neural model's `ln P(a) − ln P(b)` after `context`; `None`
+    /// without the model, past the call's budget, or when it cannot score
+    /// them.
+    fn neural_log_odds(&self, context: &str, a: &str, b: &str, started: Instant) -> Option<f32> {
         let lm = self.lm?;
         if started.elapsed() >= self.config.lm_budget {
             return None;
         }
-        let ids = lm.context_ids_within(self.context, self.config.lm_context_tokens);
+        let ids = lm.context_ids_within(context, self.config.lm_context_tokens);
         let state = lm.state(&ids).ok()?;
         match lm.score_words(&state, &[a, b]).as_deref() {
-            Ok([Some(a), Some(b)]) => Some(a >= b),
+            Ok([Some(a), Some(b)]) => Some(a - b),
             _ => None,
         }
     }
@@ -922,9 +924,11 @@ impl<'a> Decoder<'a> {
         // A correction takes a capital where a sentence surely begins; after
         // "!" or an ellipsis, the case typed.
         let sentence_start = begins_sentence(self.context);
-        if let Some(w) = known
-            && w.cost <= self.config.keep_cost
-        {
+        // A common word typed is replaced only by a far likelier one ("mr"
+        // → "me", "night" → "might" after "I"), never split, and never
+        // merely offered.
+        let common_known = known.is_some_and(|w| w.cost <= self.config.keep_cost);
+        if let Some(w) = known.filter(|_| common_known) {
             let lower = literal.to_lowercase();
             let as_typed = self
                 .pack
@@ -970,10 +974,6 @@ impl<'a> Decoder<'a> {
                 );
             }
         }
-        // A common word typed is replaced only by a far likelier one ("mr"
-        // → "me", "night" → "might" after "I"), never split, and never
-        // merely offered.
-        let common_known = known.is_some_and(|w| w.cost <= self.config.keep_cost);
         let weight = f64::from(self.config.touch_weight);
         let prefixes = self.prefixes(observations, searcher);
         let literal_cost = self.literal_cost(&key, observations);
