@@ -38,6 +38,12 @@ pub struct Config {
     /// know with the neural model too (as the lexicon words it is weighed
     /// against are), not by the unknown-word prior alone.
     pub score_typed_with_lm: bool,
+    /// Weight of the neural model's probability of the next word, given
+    /// each reading of the word before it, when that word is decided
+    /// again at the next word's commit; 0 turns the revision off. The
+    /// default, 1.0, was chosen on validation logs against 0.6 (see
+    /// ARCHITECTURE.md).
+    pub lookahead_lm_weight: f32,
     /// Candidates the neural model rescores per call (the best of the
     /// n-gram ranking), and words it proposes before the first letter.
     pub lm_candidates: usize,
@@ -90,6 +96,7 @@ impl Default for Config {
             lm_weight: 0.9,
             decision_lm_weight: 0.3,
             score_typed_with_lm: true,
+            lookahead_lm_weight: 1.0,
             lm_candidates: 8,
             lm_proposals: 8,
             lm_context_tokens: 32,

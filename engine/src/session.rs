@@ -10,7 +10,7 @@ use unicode_segmentation::UnicodeSegmentation;
 
 use std::collections::HashSet;
 
-use crate::decode::{self, Action, Corrector, Decision, Decoder, Observation, Searcher};
+use crate::decode::{self, Action, Corrector, Decision, Decoder, Observation, Rivals, Searcher};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::layout::{Key, KeyKind};
@@ -129,6 +129,13 @@ pub struct Session {
     /// a tap on shift, that may have been meant for a letter: judged when
     /// the word is committed.
     erasures: Vec<Erasure>,
+    /// The readings the last word's decision weighed: it is decided again
+    /// when the next word is committed right after it.
+    rivals: Option<Rivals>,
+    /// The word before the last one committed, as it was and as the last
+    /// commit rewrote it (decided again with the word after it), if it
+    /// did.
+    revised_previous: Option<(String, String)>,
 }
 
 /// A letter lost to a tap on a key near it that types none: backspace,
@@ -258,6 +265,8 @@ impl Session {
             shift_search: SearchCache::default(),
             split: None,
             erasures: Vec::new(),
+            rivals: None,
+            revised_previous: None,
         }
     }
 
@@ -668,6 +677,7 @@ impl Session {
     pub fn pick(&mut self, text: &str) {
         self.last_correction = None;
         self.split = None;
+        self.rivals = None;
         self.joined_last_word = false;
         // Picking the word typed itself is choosing it on purpose.
         let explicit = !self.word.is_empty() && fold(text) == fold(&self.word);
@@ -691,6 +701,7 @@ impl Session {
         self.erasures.clear();
         self.last_correction = None;
         self.split = None;
+        self.rivals = None;
         self.joined_last_word = false;
         self.trim_context();
     }
@@ -869,6 +880,15 @@ impl Session {
         self.joined_last_word
     }
 
+    /// The word before the last one committed, as it was and as the last
+    /// commit rewrote it when it decided that word again with the new
+    /// word after it ("I ws going" → "I was going"); `None` if it did not.
+    pub fn revised_previous_word(&self) -> Option<(&str, &str)> {
+        self.revised_previous
+            .as_ref()
+            .map(|(was, now)| (was.as_str(), now.as_str()))
+    }
+
     /// Whether a letter of the current word was tapped (and the word is
     /// short enough to decode: no lexicon word is longer than
     /// [`MAX_WORD_CHARS`](crate::MAX_WORD_CHARS)).
@@ -930,17 +950,25 @@ impl Session {
     /// The autocorrect decision for the current word, if it may be
     /// corrected: typed with taps, in an ordinary text field, not reverted
     /// before.
-    fn decide(&self) -> Option<Decision> {
+    fn decide(&self) -> (Option<Decision>, Option<Rivals>) {
         let corrector = self.engine.config().corrector;
         if corrector == Corrector::Off
             || self.options.field != FieldType::Text
             || !self.tapped()
             || self.reverted.contains(&fold(&self.word))
         {
-            return None;
+            return (None, None);
         }
-        let decision = self.decide_word(corrector);
-        self.capitalised_at_sentence_start(decision, corrector)
+        let (decision, rivals) = match self.decide_word(corrector) {
+            Some((decision, rivals)) => (Some(decision), rivals),
+            None => (None, None),
+        };
+        let committed = decision.as_ref().map(|d| d.committed().to_owned());
+        let decision = self.capitalised_at_sentence_start(decision, corrector);
+        // A capital given where a sentence begins is not weighed again.
+        let rivals =
+            rivals.filter(|_| decision.as_ref().map(Decision::committed) == committed.as_deref());
+        (decision, rivals)
     }
 
     /// A word typed in lower case where a sentence surely begins
@@ -987,7 +1015,7 @@ impl Session {
 
     /// The decision of `corrector` (not `Off`) for the current word, which
     /// may be corrected.
-    fn decide_word(&self, corrector: Corrector) -> Option<Decision> {
+    fn decide_word(&self, corrector: Corrector) -> Option<(Decision, Option<Rivals>)> {
         // A word the user taught, or typed often and the lexicon lacks or
         // finds rare, is theirs: kept. A common word merely typed before
         // is weighed like any (a typo of a neighbour kept twice taught
@@ -996,32 +1024,33 @@ impl Session {
         if personal.taught(&self.word)
             || (personal.knows(&self.word) && !self.common_lexicon_word())
         {
-            return Some(Decision {
+            let kept = Decision {
                 typed: self.word.clone(),
                 correction: None,
                 action: Action::Kept,
                 stage: corrector,
                 margin: 0.0,
                 reason: "a word of the user's personal dictionary".into(),
-            });
+            };
+            return Some((kept, None));
         }
         match corrector {
             Corrector::Spatial => {
                 let decoder = self.decoder()?;
                 let observations = self.observations();
-                Some(
-                    self.search
-                        .with(|searcher| decoder.decide(&self.word, &observations, searcher)),
-                )
+                Some(self.search.with(|searcher| {
+                    decoder.decide_with_rivals(&self.word, &observations, searcher)
+                }))
             }
             Corrector::EditDistance => {
                 let pack = self.engine.pack(&self.language).ok()?;
-                Some(decode::edit_distance_decision(
+                let decision = decode::edit_distance_decision(
                     pack,
                     self.engine.config(),
                     &self.context,
                     &self.word,
-                ))
+                );
+                Some((decision, None))
             }
             Corrector::Off => None,
         }
@@ -1029,26 +1058,35 @@ impl Session {
 
     fn commit_word(&mut self) {
         let split = self.split.take();
+        let previous_rivals = self.rivals.take();
+        self.revised_previous = None;
         if self.word.is_empty() {
             return;
         }
-        match split {
+        match &split {
             Some(split) if split.spaced => {
                 self.joined_last_word = false;
-                self.letter_before_space(&split);
+                self.letter_before_space(split);
             }
             split => {
-                self.joined_last_word = split.is_some_and(|split| self.merge(&split));
+                self.joined_last_word = split.as_ref().is_some_and(|split| self.merge(split));
                 if self.joined_last_word {
                     return;
                 }
             }
         }
-        let decision = self.unerased().or_else(|| self.decide());
+        let (decision, rivals) = match self.unerased() {
+            Some(decision) => (Some(decision), None),
+            None => self.decide(),
+        };
         let word: String = match &decision {
             Some(d) => d.committed().nfc().collect(),
             None => self.word.nfc().collect(),
         };
+        if let (Some(split), Some(previous_rivals)) = (&split, &previous_rivals) {
+            self.revise_previous(split, previous_rivals, &word);
+        }
+        self.rivals = rivals;
         if let Some(d) = &decision
             && d.action == Action::Applied
         {
@@ -1147,6 +1185,38 @@ impl Session {
         true
     }
 
+    /// Decides the word before the last separator again now that the word
+    /// after it, `next`, is committed ("I ws going": "was" or "we"?), and
+    /// rewrites it when the decision changes
+    /// ([`Decoder::revise`]). Only a word the decoder ranked, committed by
+    /// a tap that typed no letter, with nothing changed since.
+    fn revise_previous(&mut self, split: &Split, rivals: &Rivals, next: &str) {
+        if !self.decodes() || rivals.committed != split.committed {
+            return;
+        }
+        let Some(separator) = split.tail.strip_prefix(split.committed.as_str()) else {
+            return;
+        };
+        if self.context.strip_prefix(split.context_before.as_str()) != Some(split.tail.as_str()) {
+            return;
+        }
+        let Some(decoder) = self.decoder() else {
+            return;
+        };
+        let Some(word) = decoder.revise(&split.context_before, rivals, separator, next) else {
+            return;
+        };
+        if self.reverted.contains(&fold(&word)) {
+            return;
+        }
+        let word: String = word.nfc().collect();
+        let separator = separator.to_owned();
+        self.context.truncate(split.context_before.len());
+        self.context.push_str(&word);
+        self.context.push_str(&separator);
+        self.revised_previous = Some((split.committed.clone(), word));
+    }
+
     /// Rewrites the word before punctuation and a space as one with a
     /// letter for the punctuation tap ("e. " → "em "), when the decoder
     /// finds that reading likelier with the current word after it; the
@@ -1179,6 +1249,7 @@ impl Session {
         self.context.truncate(split.context_before.len());
         self.context.push_str(&word);
         self.context.push(' ');
+        self.revised_previous = Some((split.committed.clone(), word));
     }
 
     /// Teaches the touch model where this user taps each key and how

@@ -473,3 +473,75 @@ fn a_common_word_merely_typed_before_is_weighed_but_one_taught_is_kept() {
     taught.personal().learn("st", None, true).unwrap();
     assert_eq!(commit(&taught), "We met st ");
 }
+
+/// `first` and `second` tapped on their keys' centres after `context`,
+/// each followed by the space bar: the text after the first word, after
+/// both, and the revision the second word's commit made.
+fn two_words(
+    engine: &nib_engine::Engine,
+    context: &str,
+    first: &str,
+    second: &str,
+) -> (String, String, Option<(String, String)>) {
+    let mut session = engine.fresh_user().session("en").unwrap();
+    session.set_context(context);
+    crate::decoding::tap_word(&mut session, first);
+    crate::decoding::space(&mut session);
+    let after_first = session.context().to_owned();
+    crate::decoding::tap_word(&mut session, second);
+    crate::decoding::space(&mut session);
+    let revised = session
+        .revised_previous_word()
+        .map(|(was, now)| (was.to_owned(), now.to_owned()));
+    (after_first, session.context().to_owned(), revised)
+}
+
+#[test]
+fn a_word_is_decided_again_once_the_next_word_is_known() {
+    let engine = engine_with_model(unhurried());
+    // "dtop" after "Can you" reads as "stop"; "off" after it says "drop".
+    let (first, both, revised) = two_words(&engine, "Can you ", "dtop", "off");
+    assert_eq!(first, "Can you stop ");
+    assert_eq!(both, "Can you drop off ");
+    assert_eq!(revised, Some(("stop".to_owned(), "drop".to_owned())));
+    // Where the next word agrees, nothing changes: "stop by".
+    let (_, both, revised) = two_words(&engine, "I will ", "dtop", "by");
+    assert_eq!((both.as_str(), revised), ("I will stop by ", None));
+    // Turned off, the first reading stays.
+    let engine = engine_with_model(nib_engine::Config {
+        lookahead_lm_weight: 0.0,
+        ..unhurried()
+    });
+    let (_, both, revised) = two_words(&engine, "Can you ", "dtop", "off");
+    assert_eq!((both.as_str(), revised), ("Can you stop off ", None));
+}
+
+#[test]
+fn a_replay_counts_the_word_as_the_next_words_commit_rewrote_it() {
+    let engine = engine_with_model(unhurried());
+    let layout = engine.pack("en").unwrap().layout().clone();
+    let tap = |output: char| {
+        let output = output.to_string();
+        let key = layout.keys.iter().find(|k| k.output == output).unwrap();
+        format!(r#"{{"type":"tap","x":{},"y":{}}}"#, key.x, key.y)
+    };
+    let mut lines = vec![
+        r#"{"type":"session","version":1,"language":"en","field":"text"}"#.to_owned(),
+        r#"{"type":"context","before":"Can you "}"#.to_owned(),
+        r#"{"type":"expect","text":"drop"}"#.to_owned(),
+    ];
+    lines.extend("dtop ".chars().map(tap));
+    lines.push(r#"{"type":"expect","text":"off"}"#.to_owned());
+    lines.extend("off ".chars().map(tap));
+    let mut tally = nib_engine::typing::Tally::default();
+    nib_engine::typing::Replayer::new(engine, nib_engine::typing::ReplayOptions::default())
+        .replay(
+            "revised.jsonl",
+            lines.join("\n").as_bytes(),
+            &mut tally,
+            |_| {},
+        )
+        .unwrap();
+    assert_eq!(tally.overall.words, 2);
+    assert_eq!(tally.overall.correct, 2, "{:?}", tally.mistakes);
+}

@@ -51,6 +51,8 @@ pub struct Setup {
     pub decision_lm_weight: Option<f32>,
     /// Overrides whether the decision scores unknown typed words with the model.
     pub score_typed_with_lm: Option<bool>,
+    /// Overrides the weight of the next word when a word is decided again.
+    pub lookahead_lm_weight: Option<f32>,
     /// Overrides the number of n-gram candidates the model rescores.
     pub lm_candidates: Option<usize>,
     /// Overrides the number of words the model proposes while typing.
@@ -122,6 +124,9 @@ pub fn engine_for<S: AsRef<str>>(setup: &Setup, languages: &[S]) -> Result<Engin
         config.score_typed_with_lm = on;
     }
     config.lm_candidates = setup.lm_candidates.unwrap_or(config.lm_candidates);
+    config.lookahead_lm_weight = setup
+        .lookahead_lm_weight
+        .unwrap_or(config.lookahead_lm_weight);
     config.lm_proposals = setup.lm_proposals.unwrap_or(config.lm_proposals);
     config.lm_context_tokens = setup.lm_context_tokens.unwrap_or(config.lm_context_tokens);
     if let Some(ms) = setup.lm_budget_ms {

@@ -40,6 +40,11 @@ struct Cli {
     /// decision (default true).
     #[arg(long, global = true)]
     score_typed_with_lm: Option<bool>,
+    /// Weight of the neural model's probability of the next word when the
+    /// word before it is decided again at the next word's commit, 0 for
+    /// no revision (default 1.0).
+    #[arg(long, global = true)]
+    lookahead_lm_weight: Option<f32>,
     /// Best n-gram candidates the neural model rescores per call (default 8).
     #[arg(long, global = true)]
     lm_candidates: Option<usize>,
@@ -135,6 +140,7 @@ fn main() -> ExitCode {
         lm_weight: cli.lm_weight,
         decision_lm_weight: cli.decision_lm_weight,
         score_typed_with_lm: cli.score_typed_with_lm,
+        lookahead_lm_weight: cli.lookahead_lm_weight,
         lm_candidates: cli.lm_candidates,
         lm_proposals: cli.lm_proposals,
         lm_context_tokens: cli.lm_context_tokens,

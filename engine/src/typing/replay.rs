@@ -663,6 +663,7 @@ impl Replayer {
             last_time: None,
             token: None,
             run_on: Vec::new(),
+            held: None,
         })
     }
 }
@@ -685,6 +686,10 @@ struct SessionReplay {
     /// Tokens whose words ran on into the next ones (oldest first), judged
     /// when a word is committed at last.
     run_on: Vec<Token>,
+    /// The last token closed, counted when the next one closes: the
+    /// commit of the word after it may still rewrite it
+    /// ([`Session::revised_previous_word`]).
+    held: Option<Token>,
 }
 
 /// The token being typed, from its `expect` event on.
@@ -955,6 +960,21 @@ impl SessionReplay {
                     token.measurable = false;
                 }
                 _ if !before.is_empty() && now.is_empty() => {
+                    // The word before this one, decided again: this
+                    // token's own first part (the space bar hit inside
+                    // it) or the token before.
+                    if let Some((was, now)) = self.session.revised_previous_word() {
+                        let owner = if token.committed.is_empty() {
+                            self.held.as_mut()
+                        } else {
+                            Some(&mut *token)
+                        };
+                        if let Some(last) = owner.and_then(|t| t.committed.last_mut())
+                            && last == was
+                        {
+                            *last = now.to_owned();
+                        }
+                    }
                     let context = self.session.context();
                     let word = last_word(context).to_owned();
                     match token.committed.last_mut() {
@@ -1028,10 +1048,13 @@ impl SessionReplay {
         }
         // The words that ran on into this one were split again at its
         // commit, or never will be.
+        if let Some(held) = self.held.take() {
+            self.count(held, tally);
+        }
         for run_on in std::mem::take(&mut self.run_on) {
             self.count(run_on, tally);
         }
-        self.count(token, tally);
+        self.held = Some(token);
     }
 
     fn count(&self, mut token: Token, tally: &mut Tally) {
@@ -1058,6 +1081,9 @@ impl SessionReplay {
 
     fn finish(mut self, tally: &mut Tally) {
         self.close_token(tally);
+        if let Some(held) = self.held.take() {
+            self.count(held, tally);
+        }
         for run_on in std::mem::take(&mut self.run_on) {
             self.count(run_on, tally);
         }
