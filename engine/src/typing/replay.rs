@@ -20,7 +20,9 @@
 //! - **Next word.** The suggestions shown before the first letter of each
 //!   word, against that word (top 1 and top 3).
 //! - **Word accuracy.** What the session committed for the token (after the
-//!   engine's decisions at the space) against the intended word; among the
+//!   engine's decisions at the space, and as the next word's commit left
+//!   it: [`Session::revised_previous_word`](crate::Session::revised_previous_word))
+//!   against the intended word; among the
 //!   words typed correctly, how many were changed; among those typed wrong,
 //!   how many the engine fixed. Picked words count for accuracy only.
 //!
