@@ -518,7 +518,7 @@ fn a_correction_offered_but_not_applied_is_listed_with_the_mistake() {
         .unwrap();
     let mut lines = vec![
         r#"{"type":"session","version":1,"language":"en","field":"text"}"#.to_owned(),
-        r#"{"type":"context","text":"I think that "}"#.to_owned(),
+        r#"{"type":"context","before":"I think that "}"#.to_owned(),
         r#"{"type":"expect","text":"Form"}"#.to_owned(),
         format!(r#"{{"type":"tap","x":{},"y":{}}}"#, shift.x, shift.y),
     ];
