@@ -1,7 +1,8 @@
 //! The neural language model's costs: one context step, scoring candidate
 //! words against a cached context, and whole requests with rescoring (a
 //! keystroke whose context and candidates are cached, a next-word request
-//! after a new word, and the first letter after it).
+//! after a new word, and the first letter after it), and the commit that
+//! decides the word before it again.
 #![allow(missing_docs)] // criterion_group! generates undocumented functions
 
 use std::hint::black_box;
@@ -118,6 +119,64 @@ fn bench(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    group.finish();
+    bench_revision(c);
+}
+
+/// The commit of a word that decides the word before it again
+/// (`Config::lookahead_lm_weight`), against the same commit with the
+/// revision off: "dtop" then "off", tapped on the keys' centres after a
+/// context that changes every time (a number cycling through 200), so
+/// that the model's caches do not hold the readings.
+fn bench_revision(c: &mut Criterion) {
+    let mut group = c.benchmark_group("lm");
+    group.sample_size(30);
+    for (name, weight) in [
+        ("commit_deciding_the_word_before_again", 1.0),
+        ("commit_without_revision", 0.0),
+    ] {
+        let engine = Engine::builder()
+            .pack_dir(nib_tests::pack_dir(), ["en"])
+            .language_model(nib_tests::lm_dir(), nib_tests::runtime(), 1)
+            .config(Config {
+                lm_budget: Duration::from_secs(1),
+                lookahead_lm_weight: weight,
+                ..Config::default()
+            })
+            .build()
+            .expect("engine");
+        let layout = engine.pack("en").expect("pack").layout().clone();
+        let centre = |c: char| {
+            let output = c.to_string();
+            let key = layout
+                .keys
+                .iter()
+                .find(|k| k.output == output)
+                .expect("key");
+            (key.x, key.y)
+        };
+        let mut n = 0;
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    n += 1;
+                    let mut session = engine.session("en").expect("session");
+                    session.set_context(&format!("At {} can you ", n % 200));
+                    for c in "dtop off".chars() {
+                        let (x, y) = centre(c);
+                        session.tap(x, y).expect("tap");
+                    }
+                    session
+                },
+                |mut session| {
+                    let (x, y) = centre(' ');
+                    black_box(session.tap(x, y).is_ok());
+                    session
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
     group.finish();
 }
 
