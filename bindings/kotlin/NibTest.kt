@@ -268,6 +268,23 @@ fun main(args: Array<String>) {
         val session = engine.session("en")
         session.typeText("I would like to ")
         check("predictions with the model", session.suggestions(3u).size == 3)
+        // The next word decides the word before it again: "dtop" reads as
+        // "stop" after "Can you", and "off" after it says "drop".
+        val at = centres(engine)
+        engine.session("en").use { typing ->
+            typing.setContext("Can you ")
+            for (letter in listOf("d", "t", "o", "p", " ")) typing.tapKey(at, letter)
+            check(
+                "first reading",
+                typing.context() == "Can you stop " && typing.revisedPreviousWord() == null,
+                typing.context())
+            for (letter in listOf("o", "f", "f", " ")) typing.tapKey(at, letter)
+            check("decided again", typing.context() == "Can you drop off ", typing.context())
+            check(
+                "what changed",
+                typing.revisedPreviousWord() == RevisedWord(was = "stop", now = "drop"),
+                typing.revisedPreviousWord())
+        }
         val broken = Engine.withOptions(
             packs, listOf("en"), EngineConfig(), EngineOptions(languageModel = "/nonexistent/model", onnxRuntime = ort))
         check("broken model reported", broken.lmError() != null && !broken.hasLanguageModel())

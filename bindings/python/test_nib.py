@@ -241,6 +241,20 @@ def neural_language_model():
     session = engine.session("en")
     session.type_text("I would like to ")
     check("predictions with the model", len(session.suggestions(3)) == 3)
+    # The next word decides the word before it again: "dtop" reads as
+    # "stop" after "Can you", and "off" after it says "drop".
+    at = centres(engine)
+    session = engine.session("en")
+    session.set_context("Can you ")
+    for letter in "dtop ":
+        session.tap(*at[letter])
+    check("first reading", session.context() == "Can you stop " and session.revised_previous_word() is None,
+          session.context())
+    for letter in "off ":
+        session.tap(*at[letter])
+    check("decided again", session.context() == "Can you drop off ", session.context())
+    check("what changed", session.revised_previous_word() == nib.RevisedWord(was="stop", now="drop"),
+          session.revised_previous_word())
     broken = nib.Engine.with_options(PACKS, ["en"], nib.EngineConfig(),
                                      nib.EngineOptions(language_model="/nonexistent/model", onnx_runtime=ORT))
     check("broken model reported", broken.lm_error() is not None and not broken.has_language_model())

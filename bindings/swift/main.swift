@@ -265,6 +265,26 @@ test("neural language model") {
     let session = try engine.session(language: "en")
     try session.typeText(text: "I would like to ")
     check("predictions with the model", try session.suggestions(k: 3).count == 3)
+    // The next word decides the word before it again: "dtop" reads as
+    // "stop" after "Can you", and "off" after it says "drop".
+    let at = try centres(engine)
+    let typing = try engine.session(language: "en")
+    try typing.setContext(beforeCursor: "Can you ")
+    for letter in ["d", "t", "o", "p", " "] {
+        _ = try tapKey(typing, at, letter)
+    }
+    check(
+        "first reading",
+        try typing.context() == "Can you stop " && typing.revisedPreviousWord() == nil,
+        try typing.context())
+    for letter in ["o", "f", "f", " "] {
+        _ = try tapKey(typing, at, letter)
+    }
+    check("decided again", try typing.context() == "Can you drop off ", try typing.context())
+    check(
+        "what changed",
+        try typing.revisedPreviousWord() == RevisedWord(was: "stop", now: "drop"),
+        try typing.revisedPreviousWord() as Any)
     let broken = try Engine.withOptions(
         packDir: packs, languages: ["en"], config: EngineConfig(),
         options: EngineOptions(languageModel: "/nonexistent/model", onnxRuntime: ort))

@@ -4,7 +4,7 @@
 
 use crate::error::{NibError, Result};
 use crate::exclusive::Exclusive;
-use crate::types::{Decision, Key, SessionOptions, Suggestion};
+use crate::types::{Decision, Key, RevisedWord, SessionOptions, Suggestion};
 
 /// The state of one text field: what was typed, the text before the
 /// cursor, and the suggestions for them.
@@ -112,6 +112,20 @@ impl Session {
     /// without taps, fields that do not autocorrect).
     pub fn last_decision(&self) -> Result<Option<Decision>> {
         self.with(|s| s.last_decision().map(Decision::from))
+    }
+
+    /// The word before the last one committed, when the last commit
+    /// rewrote it (with the neural model: the new word made another
+    /// reading of it clearly likelier); `None` otherwise. The field's text
+    /// is `context()`; this says what changed in it, for a host that
+    /// marks the change.
+    pub fn revised_previous_word(&self) -> Result<Option<RevisedWord>> {
+        self.with(|s| {
+            s.revised_previous_word().map(|(was, now)| RevisedWord {
+                was: was.to_owned(),
+                now: now.to_owned(),
+            })
+        })
     }
 
     /// The session's language.

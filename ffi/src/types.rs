@@ -381,6 +381,17 @@ impl From<&nib_engine::decode::Decision> for Decision {
     }
 }
 
+/// A committed word the engine rewrote when the next word was committed
+/// (decided again with the word after it: "Can you stop" + "off" → "Can
+/// you drop off").
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RevisedWord {
+    /// The word as it was committed.
+    pub was: String,
+    /// The word as it is now.
+    pub now: String,
+}
+
 /// One pen sample: position in any unit (y grows downwards, as on screen)
 /// and time in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
