@@ -965,9 +965,22 @@ impl Session {
         };
         let committed = decision.as_ref().map(|d| d.committed().to_owned());
         let decision = self.capitalised_at_sentence_start(decision, corrector);
-        // A capital given where a sentence begins is not weighed again.
-        let rivals =
-            rivals.filter(|_| decision.as_ref().map(Decision::committed) == committed.as_deref());
+        let now = decision.as_ref().map(Decision::committed);
+        let rivals = match rivals {
+            // The typed word kept, given a capital where a sentence
+            // begins: weighed again with it at the next word ("ai" kept
+            // as "Ai", then "see": "I see").
+            Some(mut r)
+                if now != committed.as_deref()
+                    && committed.as_deref() == Some(r.typed.0.as_str()) =>
+            {
+                let capital = now.map(str::to_owned).unwrap_or_default();
+                r.typed.0 = capital.clone();
+                r.committed = capital;
+                Some(r)
+            }
+            rivals => rivals.filter(|_| now == committed.as_deref()),
+        };
         (decision, rivals)
     }
 

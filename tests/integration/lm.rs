@@ -504,6 +504,12 @@ fn a_word_is_decided_again_once_the_next_word_is_known() {
     assert_eq!(first, "Can you stop ");
     assert_eq!(both, "Can you drop off ");
     assert_eq!(revised, Some(("stop".to_owned(), "drop".to_owned())));
+    // A word kept as typed and given a capital where a sentence begins
+    // is weighed again too: "of" is "Of" until "we" says "If".
+    let (first, both, revised) = two_words(&engine, "Sure. ", "of", "we");
+    assert_eq!(first, "Sure. Of ");
+    assert_eq!(both, "Sure. If we ");
+    assert_eq!(revised, Some(("Of".to_owned(), "If".to_owned())));
     // Where the next word agrees, nothing changes: "stop by".
     let (_, both, revised) = two_words(&engine, "I will ", "dtop", "by");
     assert_eq!((both.as_str(), revised), ("I will stop by ", None));
