@@ -963,24 +963,19 @@ impl Session {
             Some((decision, rivals)) => (Some(decision), rivals),
             None => (None, None),
         };
-        let committed = decision.as_ref().map(|d| d.committed().to_owned());
         let decision = self.capitalised_at_sentence_start(decision, corrector);
-        let now = decision.as_ref().map(Decision::committed);
-        let rivals = match rivals {
-            // The typed word kept, given a capital where a sentence
-            // begins: weighed again with it at the next word ("ai" kept
-            // as "Ai", then "see": "I see").
-            Some(mut r)
-                if now != committed.as_deref()
-                    && committed.as_deref() == Some(r.typed.0.as_str()) =>
+        // Only a kept typed word is given a capital where a sentence
+        // begins; it is weighed again with it at the next word ("of" kept
+        // as "Of", then "we": "If we").
+        let rivals = rivals.map(|mut r| {
+            if let Some(d) = &decision
+                && d.committed() != r.committed
             {
-                let capital = now.map(str::to_owned).unwrap_or_default();
-                r.typed.0 = capital.clone();
-                r.committed = capital;
-                Some(r)
+                r.typed.0 = d.committed().to_owned();
+                r.committed = r.typed.0.clone();
             }
-            rivals => rivals.filter(|_| now == committed.as_deref()),
-        };
+            r
+        });
         (decision, rivals)
     }
 

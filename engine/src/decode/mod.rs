@@ -963,7 +963,10 @@ impl<'a> Decoder<'a> {
     /// context, reading)`, and the decision's rule is applied again (a
     /// correction needs the same margin over the typed word). Returns the
     /// new text when it differs from what was committed; `None` without
-    /// the neural model, past the budget, or when nothing changes.
+    /// the neural model or when nothing changes. Bounded work: one model
+    /// run over at most ten strings (each reading with and without the
+    /// next word), most of whose first halves the decision already scored
+    /// in the same context.
     pub fn revise(
         &self,
         context_before: &str,
@@ -1220,25 +1223,28 @@ impl<'a> Decoder<'a> {
         let written = |c: &Candidate<'_>| {
             self.written_correction(literal, &key, c, &prefixes, sentence_start)
         };
-        let mut corrections: Vec<(String, f64)> = Vec::with_capacity(MAX_RIVALS);
-        for (score, c) in &scored {
-            if corrections.len() == MAX_RIVALS {
-                break;
-            }
-            if fold(c.word.surface) != key {
-                let text = written(c);
-                if !corrections.iter().any(|(t, _)| *t == text) {
-                    corrections.push((text, *score));
+        // The readings are kept only where the next word can weigh them.
+        if self.lm.is_some() && self.config.lookahead_lm_weight > 0.0 {
+            let mut corrections: Vec<(String, f64)> = Vec::with_capacity(MAX_RIVALS);
+            for (score, c) in &scored {
+                if corrections.len() == MAX_RIVALS {
+                    break;
+                }
+                if fold(c.word.surface) != key {
+                    let text = written(c);
+                    if !corrections.iter().any(|(t, _)| *t == text) {
+                        corrections.push((text, *score));
+                    }
                 }
             }
+            *rivals = Some(Rivals {
+                committed: String::new(),
+                typed: (literal.to_owned(), typed_score),
+                typed_known: known.is_some(),
+                corrections,
+                required,
+            });
         }
-        *rivals = Some(Rivals {
-            committed: String::new(),
-            typed: (literal.to_owned(), typed_score),
-            typed_known: known.is_some(),
-            corrections,
-            required,
-        });
         if fold(best.word.surface) == key {
             return self
                 .lexicon_case(literal, &key, sentence_start)
